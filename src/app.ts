@@ -1,0 +1,61 @@
+import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from './config.js';
+import { ChunfengError, type ErrorBody } from './errors.js';
+import type { SearchIndex } from './core/search/index.js';
+import searchPlugin from './plugins/search.js';
+import health from './routes/health.js';
+import ask from './routes/ask.js';
+import { VERSION } from './version.js';
+
+/** What the app needs from its caller; tests pass a ready index to skip loading the knowledge folder. */
+export interface AppOptions {
+  readonly config: Config;
+  readonly index?: SearchIndex;
+}
+
+/** Maps anything thrown in a route to a stable code and a message that is safe to show. */
+function toChunfengError(err: FastifyError | Error): ChunfengError {
+  if (err instanceof ChunfengError) return err;
+  const fe = err as FastifyError;
+  if (fe.validation) return new ChunfengError('BAD_REQUEST', `请求格式不正确：${fe.message}`);
+  if (fe.statusCode === 429) return new ChunfengError('RATE_LIMITED');
+  if (fe.statusCode === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ChunfengError('TOO_LARGE');
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ChunfengError('BAD_REQUEST', `请求格式不正确：${fe.message}`);
+  return new ChunfengError('INTERNAL');
+}
+
+/**
+ * The whole service as a Fastify plugin: configuration-dependent plugins first, then routes,
+ * then the one error handler. `server.ts` only adds the logger, listens and shuts down.
+ */
+const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opts) => {
+  await fastify.register(swagger, {
+    openapi: { info: { title: '春风 Chunfeng API', description: '税务群聊问答助手网关', version: VERSION } },
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/docs' });
+  await fastify.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => Object.assign(new ChunfengError('RATE_LIMITED', `请求过于频繁，请 ${Math.ceil(context.ttl / 1000)} 秒后再试`), { statusCode: 429 }),
+  });
+  await fastify.register(searchPlugin, { config: opts.config, index: opts.index });
+
+  fastify.setErrorHandler((err: FastifyError, request, reply) => {
+    const safe = toChunfengError(err);
+    if (safe.status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: safe.code, reason: err.message }, 'request refused');
+    const body: ErrorBody = { error: { code: safe.code, message: safe.message } };
+    return reply.code(safe.status).send(body);
+  });
+  fastify.setNotFoundHandler((_request, reply) => {
+    const err = new ChunfengError('NOT_FOUND');
+    return reply.code(err.status).send({ error: { code: err.code, message: err.message } } satisfies ErrorBody);
+  });
+
+  await fastify.register(health);
+  await fastify.register(ask, { perMinute: opts.config.askRatePerMinute });
+};
+
+export default app;

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
+import { openIndex } from './knowledge/open.js';
+import { loadKnowledge } from './knowledge/load.js';
+import type { Answer, SearchIndex } from './core/search/index.js';
+import { percent, score, type EvalCase } from './core/eval/score.js';
+import { formatAnswer } from './core/conversation/format.js';
+
+const USAGE = `用法：chunfeng <命令>
+  serve                       启动网关（npm start 即此命令）
+  ask [--json] [问题 ...]      回答问题；不给问题时从标准输入逐行读取
+  kb lint                     检查知识库，每个问题输出“文件:行: 说明”
+  kb export                   以 JSON 数组输出全部条目
+  eval FILE.jsonl [--json]    用 {"q","topic"} 题集评测：top-1、top-3、拒答率、分类统计`;
+
+function indexFor(config: Config): SearchIndex {
+  return openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: join(config.dataDir, 'cache') }).index;
+}
+
+function printAnswer(a: Answer, json: boolean): void {
+  process.stdout.write(json ? `${JSON.stringify(a)}\n` : `问：${a.q}\n${formatAnswer(a)}\n\n`);
+}
+
+async function ask(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const index = indexFor(config);
+  if (positionals.length > 0) {
+    for (const q of positionals) printAnswer(index.ask(q), values.json);
+    return 0;
+  }
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) if (line.trim()) printAnswer(index.ask(line), values.json);
+  return 0;
+}
+
+function lint(config: Config): number {
+  const knowledge = loadKnowledge(config.knowledgeDir, config.policyDirs);
+  for (const f of knowledge.findings) process.stdout.write(`${f.file}:${f.line}: ${f.severity === 'warning' ? '（提醒）' : ''}${f.message}\n`);
+  const faq = knowledge.entries.filter((e) => e.kind === 'faq').length;
+  process.stderr.write(`${knowledge.entries.length} 个条目（问答 ${faq}，政策 ${knowledge.entries.length - faq}），${knowledge.statutes.length} 部法规，${knowledge.findings.length} 个问题\n`);
+  return knowledge.findings.length > 0 ? 1 : 0;
+}
+
+function exportEntries(config: Config): number {
+  const index = indexFor(config);
+  const all = [...index.entries, ...index.statutes.flatMap((s) => s.articles.map((a) => index.entry(`law/${s.title.replace(/^中华人民共和国/, '')}/${a.number}`)))];
+  const out = all.flatMap((e) => (e ? [{
+    id: e.id, kind: e.kind, title: e.title, category: e.category, questions: e.questions, keywords: e.keywords,
+    answer: e.answer, sources: e.sources, valid_from: e.validFrom, valid_until: e.validUntil,
+  }] : []));
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  return 0;
+}
+
+function evaluate(config: Config, args: string[]): number {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const file = positionals[0];
+  if (!file) throw new UsageError('eval 需要一个 .jsonl 题集文件');
+  const cases: EvalCase[] = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim()).map((l, i) => {
+    try {
+      return JSON.parse(l) as EvalCase;
+    } catch {
+      throw new UsageError(`${file}:${i + 1}: 不是合法的 JSON`);
+    }
+  });
+  const index = indexFor(config);
+  const answers = cases.map((c) => index.ask(c.q));
+  const report = score(cases, answers, (id) => index.entry(id)?.category ?? '（未知条目）');
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  const out: string[] = [];
+  for (const m of report.misses) out.push(`未命中  ${m.q}  期望 ${m.expected ?? '拒答'}  得到 ${m.got ?? '拒答'}${m.suggestions.length ? `（建议 ${m.suggestions.join(', ')}）` : ''}`);
+  out.push('', '分类            题数   top-1    top-3');
+  const rows = (slices: Record<string, { total: number; top1: number; top3: number }>): void => {
+    for (const [name, t] of Object.entries(slices).sort()) out.push(`${name.padEnd(14, '　')}  ${String(t.total).padStart(4)}  ${percent(t.top1, t.total).padStart(6)}  ${percent(t.top3, t.total).padStart(6)}`);
+  };
+  rows(report.byCategory);
+  if (Object.keys(report.byStyle).length) {
+    out.push('', '问法            题数   top-1    top-3');
+    rows(report.byStyle);
+  }
+  const { inScope: s, outOfScope: o } = report;
+  out.push('', `top-1: ${percent(s.top1, s.total)} (${s.top1}/${s.total})`, `top-3: ${percent(s.top3, s.total)} (${s.top3}/${s.total})`, `out-of-scope rejection: ${percent(o.rejected, o.total)} (${o.rejected}/${o.total})`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  loadDotEnv();
+  const config = loadConfig();
+  switch (command) {
+    case 'serve': {
+      const { serve } = await import('./server.js');
+      await serve(config);
+      return -1;
+    }
+    case 'ask':
+      return ask(config, rest);
+    case 'kb':
+      if (rest[0] === 'lint') return lint(config);
+      if (rest[0] === 'export') return exportEntries(config);
+      throw new UsageError(`未知的 kb 子命令：${rest[0] ?? '（空）'}`);
+    case 'eval':
+      return evaluate(config, rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`未知命令：${command}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${err instanceof UsageError ? `${USAGE}\n` : ''}`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The service's whole configuration, read once from the environment at start. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly knowledgeDir: string;
+  readonly policyDirs: string[];
+  /** Folder for the SQLite file's neighbours: the saved index and the trimmed dictionary. */
+  readonly dataDir: string;
+  readonly adminToken: string | null;
+  readonly telegram: { readonly token: string | null; readonly apiRoot: string | null; readonly webhookSecret: string | null };
+  readonly wechat: { readonly puppet: string | null; readonly token: string | null };
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Questions one web client may ask per minute on POST /api/ask. */
+  readonly askRatePerMinute: number;
+}
+
+/** A configuration value that cannot be used: start-up stops with this one line. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, expected: string, actual: string) {
+    super(`配置项 ${variable} 无效：${expected}，当前值为“${actual}”`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The knowledge folder that ships with the package, used when ./knowledge does not exist. */
+const PACKAGED_KNOWLEDGE = fileURLToPath(new URL('../knowledge', import.meta.url));
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new ConfigError(name, `应为 ${min}-${max} 之间的整数`, raw);
+  return n;
+}
+
+function optional(env: Env, name: string): string | null {
+  const raw = env[name]?.trim();
+  return raw ? raw : null;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = optional(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `应为以 ${protocols.join(' 或 ')} 开头的网址`, raw);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `应为以 ${protocols.join(' 或 ')} 开头的网址`, raw);
+  return raw;
+}
+
+/**
+ * Reads and checks the configuration (names as in docs/contracts.md). Throws {@link ConfigError}
+ * naming the first bad variable and what it expects.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = env.DATABASE_URL?.trim() || 'sqlite:./data/chunfeng.db';
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', '应为 sqlite:文件路径 或 postgres://...', databaseUrl);
+  }
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `应为 ${LOG_LEVELS.join('/')} 之一`, logLevel);
+  const explicitKnowledge = optional(env, 'KNOWLEDGE_DIR');
+  const knowledgeDir = explicitKnowledge ?? (existsSync('./knowledge') ? './knowledge' : PACKAGED_KNOWLEDGE);
+  if (explicitKnowledge && !existsSync(explicitKnowledge)) throw new ConfigError('KNOWLEDGE_DIR', '应为存在的目录', explicitKnowledge);
+  const policyDirs = (env.POLICY_DIRS ?? '').split(',').map((d) => d.trim()).filter(Boolean);
+  const missing = policyDirs.find((d) => !existsSync(d));
+  if (missing) throw new ConfigError('POLICY_DIRS', '应为逗号分隔的已存在目录', missing);
+  const webhookSecret = optional(env, 'TELEGRAM_WEBHOOK_SECRET');
+  if (webhookSecret && !/^[A-Za-z0-9_-]{1,256}$/.test(webhookSecret)) {
+    throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', '应为 1-256 个字母、数字、_ 或 -（Telegram 的要求）', '***');
+  }
+
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST?.trim() || '127.0.0.1',
+    databaseUrl,
+    knowledgeDir,
+    policyDirs,
+    dataDir: env.DATA_DIR?.trim() || './data',
+    adminToken: optional(env, 'ADMIN_TOKEN'),
+    telegram: { token: optional(env, 'TELEGRAM_BOT_TOKEN'), apiRoot: url(env, 'TELEGRAM_API_ROOT', ['http:', 'https:']), webhookSecret },
+    wechat: { puppet: optional(env, 'WECHAT_PUPPET'), token: optional(env, 'WECHAT_PUPPET_TOKEN') },
+    logLevel,
+    askRatePerMinute: integer(env, 'ASK_RATE_LIMIT', 30, 1, 100_000),
+  };
+}
+
+/** Reads `.env` in the working folder into process.env when it exists; variables already set win. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}

@@ -1,0 +1,299 @@
+import lunr from 'lunr';
+import type { Analyzer, Lexicon } from '../text/analyze.js';
+import { StatuteNames, shortTitle, toChineseNumber } from './statute-ref.js';
+import type { Entry, Statute } from './types.js';
+
+/** A close entry offered when the bot is not sure. */
+export interface Suggestion {
+  readonly id: string;
+  readonly title: string;
+  readonly score: number;
+}
+
+/** A statute article backing an answer. */
+export interface Citation {
+  readonly id: string;
+  readonly title: string;
+}
+
+/**
+ * Why the bot answers or not: `answered`; `uncertain` (close entries, none sure: suggestions);
+ * `no_match` (nothing relevant: out of scope); `small_talk` (greetings, thanks); `empty` (no words at all).
+ */
+export type Reason = 'answered' | 'uncertain' | 'no_match' | 'small_talk' | 'empty';
+
+/** The decision for one question: the shape of one `chunfeng ask --json` line and of `POST /api/ask`. */
+export interface Answer {
+  readonly q: string;
+  readonly answered: boolean;
+  readonly id: string | null;
+  readonly title: string | null;
+  readonly score: number;
+  readonly answer: string | null;
+  readonly suggestions: Suggestion[];
+  readonly reason: Reason;
+  readonly kind: Entry['kind'] | null;
+  readonly category: string | null;
+  readonly sources: string[];
+  readonly citations: Citation[];
+}
+
+/** How sure the ranking must be before the bot answers; see `decide`. */
+export interface Thresholds {
+  /** Share of the question's weighted words the best entry must contain to be answered. */
+  readonly answerCoverage: number;
+  /** Relative lead of the best entry over the runner-up: (best - second) / best. */
+  readonly margin: number;
+  /** Coverage above which the margin is not needed (the question is all but a copy of the entry). */
+  readonly sureCoverage: number;
+  /** Share an entry must contain to be suggested at all. */
+  readonly suggestCoverage: number;
+}
+
+/** Defaults tuned on our own question set (test/eval) and checked on the public dev set. */
+export const DEFAULT_THRESHOLDS: Thresholds = { answerCoverage: 0.5, margin: 0.15, sureCoverage: 0.8, suggestCoverage: 0.3 };
+
+/** Field boosts: a word in the title or the alternative questions says more than one in the answer. */
+const FAQ_FIELDS = { title: 3, questions: 2, keywords: 2, answer: 1 } as const;
+const POLICY_FIELDS = { title: 2, body: 1 } as const;
+/** Numbers (10万, 2027) are details of a question, not its subject. */
+const NUMBER_WEIGHT = 0.2;
+const MAX_SUGGESTIONS = 3;
+const CANDIDATES = 10;
+
+/** What {@link SearchIndex.toJSON} writes and {@link SearchIndex.load} reads. */
+export interface SerializedIndex {
+  readonly faq: object;
+  readonly policy: object;
+}
+
+interface Hit {
+  readonly entry: Entry;
+  readonly score: number;
+  readonly coverage: number;
+}
+
+/** The statute article behind a passage id, and the passage as an {@link Entry}. */
+function passageId(statute: Statute, article: number): string {
+  return `law/${shortTitle(statute.title)}/${article}`;
+}
+
+function passageTitle(statute: Statute, article: number): string {
+  return `《${statute.title}》第${toChineseNumber(article)}条`;
+}
+
+function newBuilder(fields: Record<string, number>): lunr.Builder {
+  const builder = new lunr.Builder();
+  builder.pipeline.reset();
+  builder.searchPipeline.reset();
+  builder.metadataWhitelist = [];
+  builder.ref('id');
+  for (const [name, boost] of Object.entries(fields)) builder.field(name, { boost });
+  return builder;
+}
+
+/** Counts, per term, the documents of an index that contain it in any field. */
+function documentFrequency(index: lunr.Index, term: string): number {
+  const posting = (index as unknown as { invertedIndex: Record<string, Record<string, object>> }).invertedIndex[term];
+  if (!posting) return 0;
+  const refs = new Set<string>();
+  for (const [field, docs] of Object.entries(posting)) if (field !== '_index') for (const ref of Object.keys(docs)) refs.add(ref);
+  return refs.size;
+}
+
+/**
+ * The knowledge index: FAQ entries and policy summaries in one lunr index, statute articles in another.
+ * It decides rather than ranks: an answer when the best entry is clearly it, suggestions when a few are
+ * close, nothing for small talk and for what the knowledge does not cover.
+ */
+export class SearchIndex {
+  private readonly byId = new Map<string, Entry>();
+  private readonly passages = new Map<string, { statute: Statute; article: number; text: string }>();
+  private readonly faqDocs: number;
+  private readonly policyDocs: number;
+  private readonly names: StatuteNames;
+  private readonly weights = new Map<string, number>();
+  private readonly oovWeight: number;
+
+  private constructor(
+    readonly entries: readonly Entry[],
+    readonly statutes: readonly Statute[],
+    private readonly analyzer: Analyzer,
+    lexicon: Lexicon,
+    private readonly faq: lunr.Index,
+    private readonly policy: lunr.Index,
+    private readonly thresholds: Thresholds,
+  ) {
+    for (const e of entries) this.byId.set(e.id, e);
+    for (const s of statutes) for (const a of s.articles) this.passages.set(passageId(s, a.number), { statute: s, article: a.number, text: a.text });
+    this.faqDocs = entries.length;
+    this.policyDocs = this.passages.size;
+    this.names = new StatuteNames(statutes, lexicon);
+    this.oovWeight = SearchIndex.idf(0, Math.max(this.faqDocs, 1));
+  }
+
+  /** Builds both indexes from loaded knowledge. */
+  static build(entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, thresholds = DEFAULT_THRESHOLDS): SearchIndex {
+    const terms = (text: string): string[] => analyzer.terms(analyzer.analyze(text).normalized);
+    const faq = newBuilder(FAQ_FIELDS);
+    for (const e of entries) {
+      faq.add({ id: e.id, title: terms(e.title), questions: terms(e.questions.join('。')), keywords: terms(e.keywords.join(' ')), answer: terms(e.answer) });
+    }
+    const policy = newBuilder(POLICY_FIELDS);
+    for (const s of statutes) {
+      const titleTerms = terms(shortTitle(s.title));
+      for (const a of s.articles) policy.add({ id: passageId(s, a.number), title: titleTerms, body: terms(a.text) });
+    }
+    return new SearchIndex(entries, statutes, analyzer, lexicon, faq.build(), policy.build(), thresholds);
+  }
+
+  /** Restores an index saved with {@link toJSON}; the entries and statutes must be those it was built from. */
+  static load(saved: SerializedIndex, entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, thresholds = DEFAULT_THRESHOLDS): SearchIndex {
+    return new SearchIndex(entries, statutes, analyzer, lexicon, lunr.Index.load(saved.faq), lunr.Index.load(saved.policy), thresholds);
+  }
+
+  toJSON(): SerializedIndex {
+    return { faq: this.faq.toJSON(), policy: this.policy.toJSON() };
+  }
+
+  /** Number of statute articles indexed. */
+  get passageCount(): number {
+    return this.policyDocs;
+  }
+
+  /** Looks up an entry or a statute article by id. */
+  entry(id: string): Entry | undefined {
+    const found = this.byId.get(id);
+    if (found) return found;
+    const p = this.passages.get(id);
+    return p ? this.passageEntry(id, p.statute, p.article, p.text) : undefined;
+  }
+
+  /** Answers one question; `now` decides which entries are in force. */
+  ask(q: string, now: Date = new Date()): Answer {
+    const analysis = this.analyzer.analyze(q);
+    const ref = this.policyDocs > 0 ? this.names.find(analysis.normalized) : null;
+    if (ref?.article != null) {
+      const id = passageId(ref.statute, ref.article);
+      const entry = this.entry(id);
+      if (entry) return this.answer(q, entry, 1, [], []);
+      return this.noAnswer(q, 'no_match', []);
+    }
+    if (analysis.terms.length === 0) return this.noAnswer(q, analysis.smallTalk ? 'small_talk' : 'empty', []);
+
+    const terms = [...new Set(analysis.terms)];
+    const day = now.toISOString().slice(0, 10);
+    const faqHits = this.rank(this.faq, terms, (ref) => this.byId.get(ref), (t) => this.faqWeight(t)).filter((h) => inForce(h.entry, day));
+    const decided = this.decide(faqHits);
+    if (decided.answer) return this.answer(q, decided.answer.entry, decided.answer.score, [], this.cite(terms, decided.answer.entry, ref?.statute));
+
+    if (ref) {
+      const statuteHits = this.searchPolicy(terms, ref.statute);
+      const best = statuteHits[0];
+      if (best && best.coverage >= this.thresholds.answerCoverage) return this.answer(q, best.entry, best.score, [], []);
+      return this.noAnswer(q, statuteHits.length > 0 ? 'uncertain' : 'no_match', statuteHits.slice(0, MAX_SUGGESTIONS));
+    }
+    return this.noAnswer(q, decided.suggestions.length > 0 ? 'uncertain' : 'no_match', decided.suggestions);
+  }
+
+  /** Ranked FAQ entries for a question, best first, without deciding (for benchmarks and diagnostics). */
+  rankFaq(q: string): Suggestion[] {
+    const terms = [...new Set(this.analyzer.analyze(q).terms)];
+    return this.rank(this.faq, terms, (ref) => this.byId.get(ref), (t) => this.faqWeight(t)).map(toSuggestion);
+  }
+
+  private decide(hits: Hit[]): { answer: Hit | null; suggestions: Suggestion[] } {
+    const t = this.thresholds;
+    const [best, second] = hits;
+    if (!best) return { answer: null, suggestions: [] };
+    const lead = second ? (best.score - second.score) / best.score : 1;
+    const sure = best.coverage >= t.sureCoverage || (best.coverage >= t.answerCoverage && lead >= t.margin);
+    if (sure) return { answer: best, suggestions: [] };
+    return { answer: null, suggestions: hits.filter((h) => h.coverage >= t.suggestCoverage).slice(0, MAX_SUGGESTIONS).map(toSuggestion) };
+  }
+
+  private rank(index: lunr.Index, terms: string[], resolve: (ref: string) => Entry | undefined, weight: (term: string) => number, limit = CANDIDATES): Hit[] {
+    const total = terms.reduce((sum, t) => sum + weight(t), 0);
+    if (total === 0) return [];
+    const results = index.query((query) => {
+      for (const term of terms) query.term(term, { boost: weight(term), usePipeline: false });
+    });
+    const hits: Hit[] = [];
+    for (const r of results.slice(0, limit)) {
+      const entry = resolve(r.ref);
+      if (!entry) continue;
+      const matched = Object.keys(r.matchData.metadata);
+      const coverage = matched.reduce((sum, t) => sum + weight(t), 0) / total;
+      hits.push({ entry, score: r.score, coverage });
+    }
+    return hits;
+  }
+
+  private searchPolicy(terms: string[], within?: Statute): Hit[] {
+    const prefix = within ? `law/${shortTitle(within.title)}/` : '';
+    const resolve = (ref: string): Entry | undefined => (ref.startsWith(prefix) ? this.entry(ref) : undefined);
+    const titleTerms = within ? new Set(this.analyzer.terms(shortTitle(within.title))) : new Set<string>();
+    const asked = terms.filter((t) => !titleTerms.has(t));
+    return this.rank(this.policy, asked.length > 0 ? asked : terms, resolve, (t) => this.policyWeight(t), within ? 200 : CANDIDATES).slice(0, CANDIDATES);
+  }
+
+  /** The statute article that best backs an FAQ answer, if one clearly does. */
+  private cite(terms: string[], entry: Entry, named?: Statute): Citation[] {
+    if (this.policyDocs === 0) return [];
+    const entryTerms = this.analyzer.terms(this.analyzer.analyze(`${entry.title} ${entry.keywords.join(' ')}`).normalized);
+    const hits = this.searchPolicy([...new Set([...terms, ...entryTerms])], named);
+    const best = hits[0];
+    return best && best.coverage >= this.thresholds.suggestCoverage ? [{ id: best.entry.id, title: best.entry.title }] : [];
+  }
+
+  private faqWeight(term: string): number {
+    let w = this.weights.get(term);
+    if (w === undefined) {
+      const df = documentFrequency(this.faq, term);
+      w = (df === 0 ? this.oovWeight : SearchIndex.idf(df, this.faqDocs)) * (/^\d+$/.test(term) ? NUMBER_WEIGHT : 1);
+      this.weights.set(term, w);
+    }
+    return w;
+  }
+
+  private policyWeight(term: string): number {
+    const df = documentFrequency(this.policy, term);
+    return SearchIndex.idf(df, this.policyDocs) * (/^\d+$/.test(term) ? NUMBER_WEIGHT : 1);
+  }
+
+  private static idf(df: number, n: number): number {
+    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+  }
+
+  private passageEntry(id: string, statute: Statute, article: number, text: string): Entry {
+    return {
+      id, kind: 'policy', title: passageTitle(statute, article), category: statute.category || '法规', questions: [], keywords: [],
+      answer: text, sources: [`《${statute.title}》${statute.date ? `（${statute.date}）` : ''}`], validFrom: null, validUntil: null,
+      audience: {}, related: [], file: statute.file,
+    };
+  }
+
+  private answer(q: string, entry: Entry, score: number, suggestions: Suggestion[], citations: Citation[]): Answer {
+    return {
+      q, answered: true, id: entry.id, title: entry.title, score: round(score), answer: entry.answer, suggestions, reason: 'answered',
+      kind: entry.kind, category: entry.category, sources: [...entry.sources], citations,
+    };
+  }
+
+  private noAnswer(q: string, reason: Reason, suggestions: Suggestion[] | Hit[]): Answer {
+    const list = suggestions.map((s) => ('entry' in s ? toSuggestion(s) : s));
+    return { q, answered: false, id: null, title: null, score: 0, answer: null, suggestions: list, reason, kind: null, category: null, sources: [], citations: [] };
+  }
+}
+
+function inForce(entry: Entry, day: string): boolean {
+  return (!entry.validFrom || entry.validFrom <= day) && (!entry.validUntil || entry.validUntil >= day);
+}
+
+function toSuggestion(h: Hit): Suggestion {
+  return { id: h.entry.id, title: h.entry.title, score: round(h.score) };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

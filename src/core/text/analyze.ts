@@ -1,0 +1,52 @@
+import { normalize } from './normalize.js';
+
+/** A segmentation function: text in, words out (nodejieba in production, anything in tests). */
+export type Cut = (text: string) => string[];
+
+/** The word lists that shape a query: all entries already normalised. */
+export interface Lexicon {
+  /** alias -> canonical form (个税 -> 个人所得税, 留底退税 -> 留抵退税). */
+  readonly synonyms: ReadonlyMap<string, string>;
+  /** Function words that carry no meaning for search (的, 吗, 怎么). */
+  readonly stopwords: ReadonlySet<string>;
+  /** Greetings, thanks and chit-chat: never evidence for an answer. */
+  readonly smallTalk: ReadonlySet<string>;
+}
+
+/** What the analyzer makes of one message. */
+export interface Analysis {
+  /** The message after {@link normalize}. */
+  readonly normalized: string;
+  /** Content words in canonical form, in order, with repeats. */
+  readonly terms: string[];
+  /** True when the message holds small talk and nothing else. */
+  readonly smallTalk: boolean;
+}
+
+const WORD = /[\p{Script=Han}a-z0-9]/u;
+
+/** Turns text into search terms; the same function serves documents and queries. */
+export interface Analyzer {
+  analyze(text: string): Analysis;
+  /** Terms of an already normalised text (documents are normalised once, then tokenised per field). */
+  terms(normalizedText: string): string[];
+}
+
+/** Builds an {@link Analyzer} over a segmenter and a lexicon. */
+export function createAnalyzer(cut: Cut, lexicon: Lexicon): Analyzer {
+  const words = (normalizedText: string): string[] =>
+    cut(normalizedText)
+      .map((w) => w.trim())
+      .filter((w) => w.length > 0 && WORD.test(w) && !lexicon.stopwords.has(w))
+      .map((w) => lexicon.synonyms.get(w) ?? w);
+
+  return {
+    terms: (normalizedText) => words(normalizedText).filter((w) => !lexicon.smallTalk.has(w)),
+    analyze(text) {
+      const normalized = normalize(text);
+      const all = words(normalized);
+      const terms = all.filter((w) => !lexicon.smallTalk.has(w));
+      return { normalized, terms, smallTalk: all.length > terms.length && terms.length === 0 };
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAnalyzer } from '../core/text/analyze.js';
+import { SearchIndex, type SerializedIndex } from '../core/search/index.js';
+import { jiebaCut, MAIN_DICT_WORDS } from './jieba.js';
+import { loadKnowledge, type Knowledge } from './load.js';
+import { VERSION } from '../version.js';
+
+/** Bump when the shape of the saved index or the way documents are tokenised changes. */
+const INDEX_FORMAT = 1;
+
+/** Where the knowledge comes from and where the built index is kept. */
+export interface IndexSource {
+  readonly knowledgeDir: string;
+  readonly policyDirs: readonly string[];
+  readonly cacheDir: string;
+}
+
+/** A ready index and how it came to be. */
+export interface OpenedIndex {
+  readonly index: SearchIndex;
+  readonly knowledge: Knowledge;
+  /** True when the saved index was loaded instead of built. */
+  readonly fromCache: boolean;
+  readonly millis: number;
+}
+
+/**
+ * Loads the knowledge and returns its index: the saved one when the fingerprint of every file read,
+ * the segmenter's dictionary and this code version match, otherwise a new build, which is then saved
+ * (the previous saves are removed). A cache that cannot be read or written only costs a rebuild.
+ */
+export function openIndex(source: IndexSource, now = new Date()): OpenedIndex {
+  const started = performance.now();
+  const knowledge = loadKnowledge(source.knowledgeDir, source.policyDirs, now);
+  const cut = jiebaCut(source.cacheDir, knowledge.words);
+  const analyzer = createAnalyzer(cut, knowledge.lexicon);
+  const key = `${knowledge.fingerprint}-${VERSION}-${INDEX_FORMAT}-${MAIN_DICT_WORDS}`;
+  const file = join(source.cacheDir, `index-${createHash('sha256').update(key).digest('hex').slice(0, 24)}.json`);
+
+  let saved: SerializedIndex | null = null;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as SerializedIndex;
+  } catch {
+    saved = null;
+  }
+  if (saved) {
+    const index = SearchIndex.load(saved, knowledge.entries, knowledge.statutes, analyzer, knowledge.lexicon);
+    return { index, knowledge, fromCache: true, millis: performance.now() - started };
+  }
+
+  const index = SearchIndex.build(knowledge.entries, knowledge.statutes, analyzer, knowledge.lexicon);
+  try {
+    mkdirSync(source.cacheDir, { recursive: true });
+    for (const old of readdirSync(source.cacheDir)) if (/^index-.*\.json$/.test(old)) rmSync(join(source.cacheDir, old), { force: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(index));
+    renameSync(tmp, file);
+  } catch {
+    // A read-only or full disk only means the next start builds again.
+  }
+  return { index, knowledge, fromCache: false, millis: performance.now() - started };
+}
