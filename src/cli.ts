@@ -12,7 +12,8 @@ import { formatAnswer } from './core/conversation/format.js';
 
 const USAGE = `用法：chunfeng <命令>
   serve                       启动网关（npm start 即此命令）
-  ask [--json] [问题 ...]      回答问题；不给问题时从标准输入逐行读取
+  ask [--json] [--explain] [问题 ...]
+                              回答问题；不给问题时从标准输入逐行读取；--explain 显示分词和候选
   kb lint                     检查知识库，每个问题输出“文件:行: 说明”
   kb export                   以 JSON 数组输出全部条目
   eval FILE.jsonl [--json]    用 {"q","topic"} 题集评测：top-1、top-3、拒答率、分类统计`;
@@ -26,14 +27,20 @@ function printAnswer(a: Answer, json: boolean): void {
 }
 
 async function ask(config: Config, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args, options: { json: { type: 'boolean', default: false }, explain: { type: 'boolean', default: false } }, allowPositionals: true,
+  });
   const index = indexFor(config);
+  const answer = (q: string): void => {
+    printAnswer(index.ask(q), values.json);
+    if (values.explain) process.stdout.write(`${JSON.stringify(index.explain(q))}\n`);
+  };
   if (positionals.length > 0) {
-    for (const q of positionals) printAnswer(index.ask(q), values.json);
+    for (const q of positionals) answer(q);
     return 0;
   }
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const line of lines) if (line.trim()) printAnswer(index.ask(line), values.json);
+  for await (const line of lines) if (line.trim()) answer(line);
   return 0;
 }
 

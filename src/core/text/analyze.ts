@@ -32,21 +32,27 @@ export interface Analyzer {
   terms(normalizedText: string): string[];
 }
 
+/** Characters a term may keep: lunr reads `*` and `~` in a term as operators. */
+const NOT_WORD = /[^\p{Script=Han}a-z0-9]/gu;
+
 /** Builds an {@link Analyzer} over a segmenter and a lexicon. */
 export function createAnalyzer(cut: Cut, lexicon: Lexicon): Analyzer {
-  const words = (normalizedText: string): string[] =>
-    cut(normalizedText)
-      .map((w) => w.trim())
-      .filter((w) => w.length > 0 && WORD.test(w) && !lexicon.stopwords.has(w))
+  // Search-mode segmentation also emits the words inside a word (机器 inside 机器人), so small-talk
+  // phrases are cut out of the text before segmenting rather than filtered out afterwards.
+  const phrases = [...lexicon.smallTalk].filter((p) => p.length > 1).sort((a, b) => b.length - a.length);
+  const withoutSmallTalk = (text: string): string => phrases.reduce((t, p) => (t.includes(p) ? t.split(p).join(' ') : t), text);
+  const terms = (normalizedText: string): string[] =>
+    cut(withoutSmallTalk(normalizedText))
+      .map((w) => w.replace(NOT_WORD, ''))
+      .filter((w) => w.length > 0 && WORD.test(w) && !lexicon.stopwords.has(w) && !lexicon.smallTalk.has(w))
       .map((w) => lexicon.synonyms.get(w) ?? w);
 
   return {
-    terms: (normalizedText) => words(normalizedText).filter((w) => !lexicon.smallTalk.has(w)),
+    terms,
     analyze(text) {
       const normalized = normalize(text);
-      const all = words(normalized);
-      const terms = all.filter((w) => !lexicon.smallTalk.has(w));
-      return { normalized, terms, smallTalk: all.length > terms.length && terms.length === 0 };
+      const found = terms(normalized);
+      return { normalized, terms: found, smallTalk: found.length === 0 && withoutSmallTalk(normalized) !== normalized };
     },
   };
 }
