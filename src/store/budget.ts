@@ -1,0 +1,52 @@
+import type { Kysely } from 'kysely';
+import { toStored, type Database } from './schema.js';
+
+/** Outgoing message budgets in fixed time windows, shared by every gateway instance. */
+export interface BudgetRepository {
+  /**
+   * Counts one message against `key` (a room, an account) if fewer than `limit` were counted in the
+   * current window of `windowMs`; true when it was counted, false when the budget is spent. Windows
+   * are aligned to the Unix epoch, so every instance agrees where they start without talking to the
+   * others. Use one `windowMs` per key.
+   */
+  tryConsume(key: string, windowMs: number, limit: number, now?: Date): Promise<boolean>;
+}
+
+/**
+ * Budgets over SQL, one row per key holding its latest window, so the table never grows past the
+ * number of keys. One INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING does the whole check:
+ * a new window restarts the count at 1, the current one adds 1 only below the limit, and when the
+ * WHERE refuses, RETURNING gives no row. Both databases lock the conflicting row for the update and
+ * re-check the WHERE against its latest version, so concurrent callers never overspend. A caller
+ * whose clock lags into the previous window counts against the newer one instead of resetting it.
+ */
+export function budgetRepository(db: Kysely<Database>): BudgetRepository {
+  return {
+    async tryConsume(key, windowMs, limit, now = new Date()) {
+      if (!Number.isInteger(windowMs) || windowMs <= 0) throw new RangeError(`windowMs 应为正整数，当前为 ${windowMs}`);
+      if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit 应为非负整数，当前为 ${limit}`);
+      if (limit === 0) return false;
+      const windowStart = toStored(new Date(Math.floor(now.getTime() / windowMs) * windowMs));
+      const row = await db
+        .insertInto('send_budget')
+        .values({ key, window_start: windowStart, count: 1 })
+        .onConflict((oc) =>
+          oc
+            .column('key')
+            .doUpdateSet((eb) => {
+              const newer = eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start'));
+              return {
+                count: eb.case().when(newer).then(1).else(eb(eb.ref('send_budget.count'), '+', 1)).end(),
+                window_start: eb.case().when(newer).then(eb.ref('excluded.window_start')).else(eb.ref('send_budget.window_start')).end(),
+              };
+            })
+            .where((eb) =>
+              eb.or([eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start')), eb(eb.ref('send_budget.count'), '<', limit)]),
+            ),
+        )
+        .returning('count')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+  };
+}

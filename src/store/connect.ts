@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.js';
+import type { Database } from './schema.js';
+
+/**
+ * Everything that differs between SQLite and PostgreSQL lives in this file: opening the connection
+ * and making migrations safe. The repositories use one dialect-neutral SQL for both.
+ */
+
+/** Which database a store runs on. */
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** An open, migrated database. */
+export interface Connection {
+  readonly db: Kysely<Database>;
+  readonly kind: StoreKind;
+}
+
+/** Options that only matter for some databases. */
+export interface ConnectOptions {
+  /**
+   * Called when an idle PostgreSQL connection breaks (server restart, network). pg's pool emits
+   * these as 'error' events, which would crash the process if nobody listened; the next query gets
+   * a fresh connection, so by default they are ignored.
+   */
+  readonly onPoolError?: (err: Error) => void;
+}
+
+/** How long a SQLite writer waits for another process's lock before failing with SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/** Opens `sqlite:PATH` or `postgres://...` and applies pending migrations. */
+export async function connect(databaseUrl: string, options: ConnectOptions = {}): Promise<Connection> {
+  if (databaseUrl.startsWith('sqlite:')) return connectSqlite(databaseUrl.slice('sqlite:'.length));
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return connectPostgres(databaseUrl, options);
+  throw new Error('数据库地址应为 sqlite:文件路径 或 postgres://...');
+}
+
+/** SQLite migrations under way in this process, by file: see {@link migrateSqlite}. */
+const sqliteMigrations = new Map<string, Promise<void>>();
+
+async function connectSqlite(path: string): Promise<Connection> {
+  if (!path) throw new Error('sqlite: 后应为数据库文件路径');
+  const memory = path === ':memory:';
+  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+  const file = new Sqlite(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  try {
+    // WAL lets readers work while one writer writes; in-memory databases stay in 'memory' mode.
+    file.pragma('journal_mode = WAL', { simple: true });
+    // better-sqlite3's build turns this on by default, but plain SQLite ignores REFERENCES unless
+    // asked, per connection; saying so keeps SQLite as strict as PostgreSQL whatever the build.
+    file.pragma('foreign_keys = ON', { simple: true });
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  try {
+    const key = memory ? null : resolve(path);
+    const previous = key ? sqliteMigrations.get(key) : undefined;
+    const run = (previous ?? Promise.resolve()).catch(() => undefined).then(() => migrateSqlite(file, db));
+    if (key) sqliteMigrations.set(key, run);
+    try {
+      await run;
+    } finally {
+      if (key && sqliteMigrations.get(key) === run) sqliteMigrations.delete(key);
+    }
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return { db, kind: 'sqlite' };
+}
+
+/**
+ * Kysely runs SQLite migrations without a transaction or a lock, so a migration that fails halfway
+ * leaves its first tables behind, and two processes starting together both try to create them. One
+ * `BEGIN IMMEDIATE` around the run fixes both: SQLite's DDL is transactional, the Kysely dialect sends
+ * everything over this same connection, and the write lock makes a second process wait (busy
+ * timeout) and then find the migrations applied. Within one process the lock would block the thread
+ * that holds it, so migrations of the same file are chained instead.
+ */
+async function migrateSqlite(file: Sqlite, db: Kysely<Database>): Promise<void> {
+  file.exec('BEGIN IMMEDIATE');
+  try {
+    await migrateToLatest(db as Kysely<unknown>, { bookkeepingSchema: null });
+    file.exec('COMMIT');
+  } catch (err) {
+    if (file.inTransaction) file.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+async function connectPostgres(databaseUrl: string, options: ConnectOptions): Promise<Connection> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, application_name: 'chunfeng' });
+  pool.on('error', (err) => options.onPoolError?.(err));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    const schema = rows[0]?.schema ?? null;
+    if (schema === null) throw new Error('PostgreSQL 的 search_path 中没有存在的 schema，无法建表');
+    await migrateToLatest(db as Kysely<unknown>, { bookkeepingSchema: schema });
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return { db, kind: 'postgres' };
+}

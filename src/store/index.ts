@@ -1,0 +1,57 @@
+import { sql } from 'kysely';
+import { budgetRepository, type BudgetRepository } from './budget.js';
+import { connect, type ConnectOptions, type StoreKind } from './connect.js';
+import { dedupeRepository, type DedupeRepository } from './dedupe.js';
+import { identityRepository, type IdentityRepository } from './identities.js';
+import { messageRepository, type MessageRepository } from './messages.js';
+import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
+
+export type { BudgetRepository } from './budget.js';
+export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
+export type { DedupeRepository } from './dedupe.js';
+export type { Chat, ChatIdentity, IdentityRepository, User, UserIdentity } from './identities.js';
+export type { Decision, MessageRepository, NewMessage, StoredMessage } from './messages.js';
+export type { ChatKind, Direction } from './schema.js';
+export type { SuggestionKey, SuggestionRepository } from './suggestions.js';
+
+/**
+ * The service's persistent state, the same on SQLite and PostgreSQL. Each concern is a small
+ * repository; the rest of the code sees these interfaces, never SQL or a driver.
+ */
+export interface Store {
+  readonly kind: StoreKind;
+  readonly identities: IdentityRepository;
+  readonly messages: MessageRepository;
+  readonly dedupe: DedupeRepository;
+  readonly suggestions: SuggestionRepository;
+  readonly budget: BudgetRepository;
+  /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
+  ping(): Promise<void>;
+  /** Closes the file or the connection pool; calling it again does nothing. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store at `sqlite:PATH` (creating the folder; `sqlite::memory:` for a throwaway one) or
+ * `postgres://...` (the connection's first search_path schema holds the tables), and applies pending
+ * migrations before it resolves. Open one store per database per process and share it.
+ */
+export async function openStore(databaseUrl: string, options: ConnectOptions = {}): Promise<Store> {
+  const { db, kind } = await connect(databaseUrl, options);
+  let closed: Promise<void> | null = null;
+  return {
+    kind,
+    identities: identityRepository(db),
+    messages: messageRepository(db),
+    dedupe: dedupeRepository(db),
+    suggestions: suggestionRepository(db),
+    budget: budgetRepository(db),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close() {
+      closed ??= db.destroy();
+      return closed;
+    },
+  };
+}

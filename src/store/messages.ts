@@ -1,0 +1,107 @@
+import type { Kysely } from 'kysely';
+import { newId } from './ids.js';
+import { fromStored, toStored, type Database, type Direction, type Row } from './schema.js';
+
+/** What the bot decided about an inbound message, kept with it for audit and tuning. */
+export interface Decision {
+  readonly answered: boolean;
+  /** The knowledge entry answered with; null when it did not answer. */
+  readonly entryId: string | null;
+  readonly score: number | null;
+  /** Why it answered or not (`small_talk`, `uncertain`, ...), as the core reports it. */
+  readonly reason: string | null;
+}
+
+/** A message to record. */
+export interface NewMessage {
+  readonly channel: string;
+  /** The store id from `identities.upsertChat`. */
+  readonly chatId: string;
+  /** The store id from `identities.upsertUser`; null for the bot's own messages. */
+  readonly userId?: string | null;
+  readonly direction: Direction;
+  readonly channelMessageId?: string | null;
+  readonly text: string;
+  readonly decision?: Decision | null;
+  /** When it was said; defaults to now. */
+  readonly at?: Date;
+}
+
+/** A recorded message. */
+export interface StoredMessage {
+  readonly id: string;
+  readonly channel: string;
+  readonly chatId: string;
+  readonly userId: string | null;
+  readonly direction: Direction;
+  readonly channelMessageId: string | null;
+  readonly text: string;
+  readonly at: Date;
+  /** Null when none was recorded (outbound messages, ignored chatter). */
+  readonly decision: Decision | null;
+}
+
+/** The conversation log. */
+export interface MessageRepository {
+  /** Records a message and returns its id. Rejects when the chat or user id is not in the store. */
+  record(message: NewMessage): Promise<string>;
+  /** The last `limit` messages of a chat, oldest first (the order they read in). */
+  recent(chatId: string, limit: number): Promise<StoredMessage[]>;
+}
+
+function toMessage(row: Row<'messages'>): StoredMessage {
+  return {
+    id: row.id,
+    channel: row.channel,
+    chatId: row.chat_id,
+    userId: row.user_id,
+    direction: row.direction,
+    channelMessageId: row.channel_message_id,
+    text: row.text,
+    at: fromStored(row.created_at),
+    // `answered` is set whenever a decision is, so it alone tells whether there was one.
+    decision: row.answered === null ? null : { answered: row.answered === 1, entryId: row.entry_id, score: row.score, reason: row.reason },
+  };
+}
+
+/** The conversation log over SQL. */
+export function messageRepository(db: Kysely<Database>): MessageRepository {
+  return {
+    async record(message) {
+      const id = newId();
+      const d = message.decision ?? null;
+      await db
+        .insertInto('messages')
+        .values({
+          id,
+          channel: message.channel,
+          chat_id: message.chatId,
+          user_id: message.userId ?? null,
+          direction: message.direction,
+          channel_message_id: message.channelMessageId ?? null,
+          text: message.text,
+          created_at: toStored(message.at ?? new Date()),
+          entry_id: d?.entryId ?? null,
+          score: d?.score ?? null,
+          answered: d ? (d.answered ? 1 : 0) : null,
+          reason: d?.reason ?? null,
+        })
+        .execute();
+      return id;
+    },
+
+    async recent(chatId, limit) {
+      if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit 应为非负整数，当前为 ${limit}`);
+      const rows = await db
+        .selectFrom('messages')
+        .selectAll()
+        .where('chat_id', '=', chatId)
+        // Ids rise within a millisecond (ids.ts), keeping messages recorded together in order.
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.reverse().map(toMessage);
+    },
+  };
+}

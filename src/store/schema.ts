@@ -1,0 +1,108 @@
+import type { Insertable, Selectable } from 'kysely';
+
+/**
+ * Timestamps are stored as ISO 8601 UTC text from `Date#toISOString()`
+ * (`2026-11-22T08:30:00.000Z`), never as bigint milliseconds: the text reads the same in `sqlite3`
+ * and `psql` during an incident, both drivers return it unchanged (pg returns int8 as a string and
+ * SQLite has no date type, so numbers would need per-driver parsing), and because the format has a
+ * fixed width and is always UTC, comparing and sorting the text compares and sorts the instants, so
+ * `<`, ORDER BY and indexes work the same on both databases without date functions. The price: every
+ * value must come from {@link toStored}, never from the database's own clock.
+ */
+export type StoredTime = string;
+
+/** The stored form of an instant (see {@link StoredTime}); throws RangeError on an invalid Date. */
+export function toStored(instant: Date): StoredTime {
+  return instant.toISOString();
+}
+
+/** Reads back a value written by {@link toStored}. */
+export function fromStored(text: StoredTime): Date {
+  return new Date(text);
+}
+
+/** Whether a chat has two people (the user and the bot) or is a group. */
+export type ChatKind = 'private' | 'group';
+
+/** Whether the bot received a message or sent it. */
+export type Direction = 'in' | 'out';
+
+/** A person on one channel; the same person on WeChat and Telegram is two rows. */
+export interface UsersTable {
+  id: string;
+  channel: string;
+  channel_user_id: string;
+  display_name: string | null;
+  created_at: StoredTime;
+}
+
+/** A private or group chat on one channel. */
+export interface ChatsTable {
+  id: string;
+  channel: string;
+  channel_chat_id: string;
+  kind: ChatKind;
+  title: string | null;
+  created_at: StoredTime;
+}
+
+/**
+ * Every message in or out, with the bot's decision on inbound ones (which entry, how sure, whether it
+ * answered and why not), so answers can be audited and the index tuned from real questions.
+ */
+export interface MessagesTable {
+  id: string;
+  channel: string;
+  chat_id: string;
+  user_id: string | null;
+  direction: Direction;
+  channel_message_id: string | null;
+  text: string;
+  created_at: StoredTime;
+  entry_id: string | null;
+  score: number | null;
+  /** 1 or 0 (booleans are integers on both databases); null when no decision was made. */
+  answered: number | null;
+  reason: string | null;
+}
+
+/** Updates already handled, so a retried Telegram update or a repeated Wechaty message is dropped. */
+export interface ProcessedUpdatesTable {
+  channel: string;
+  update_key: string;
+  created_at: StoredTime;
+}
+
+/** The suggestions last offered to one user in one chat, so "reply 1-3" works on any instance. */
+export interface PendingSuggestionsTable {
+  channel: string;
+  chat_id: string;
+  user_id: string;
+  /** JSON array of entry ids, in the order they were offered. */
+  suggestion_ids: string;
+  created_at: StoredTime;
+  expires_at: StoredTime;
+}
+
+/** Outgoing messages counted in the current fixed window of each budget key, shared by all instances. */
+export interface SendBudgetTable {
+  key: string;
+  window_start: StoredTime;
+  count: number;
+}
+
+/** The whole schema as Kysely sees it; every row type in the store derives from this. */
+export interface Database {
+  users: UsersTable;
+  chats: ChatsTable;
+  messages: MessagesTable;
+  processed_updates: ProcessedUpdatesTable;
+  pending_suggestions: PendingSuggestionsTable;
+  send_budget: SendBudgetTable;
+}
+
+/** A row as read from a table. */
+export type Row<T extends keyof Database> = Selectable<Database[T]>;
+
+/** A row as written to a table. */
+export type NewRow<T extends keyof Database> = Insertable<Database[T]>;

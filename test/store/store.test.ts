@@ -1,0 +1,369 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/index.js';
+
+/** A fresh, empty database for one test, and how to throw it away. */
+interface Target {
+  readonly url: string;
+  cleanup(): Promise<void>;
+}
+
+const PG_URL = process.env.TEST_DATABASE_URL?.trim() || null;
+
+function sqliteTarget(): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'chunfeng-store-'));
+  // A folder that does not exist yet: openStore must create it.
+  const url = `sqlite:${join(dir, 'nested', 'chunfeng.db')}`;
+  return Promise.resolve({ url, cleanup: async () => rmSync(dir, { recursive: true, force: true }) });
+}
+
+async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A schema with a random name, so parallel and aborted runs never see each other's tables. */
+async function postgresTarget(base: string): Promise<Target & { schema: string }> {
+  const schema = `chunfeng_test_${randomBytes(6).toString('hex')}`;
+  await withClient(base, (c) => c.query(`create schema ${schema}`));
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), schema, cleanup: () => withClient(base, (c) => c.query(`drop schema ${schema} cascade`)).then(() => undefined) };
+}
+
+const T0 = new Date('2026-11-22T08:00:00.000Z');
+const at = (ms: number): Date => new Date(T0.getTime() + ms);
+const MINUTE = 60_000;
+const times = <T>(n: number, f: (i: number) => Promise<T>): Promise<T[]> => Promise.all(Array.from({ length: n }, (_, i) => f(i)));
+const trues = (results: boolean[]): number => results.filter(Boolean).length;
+
+/** The behaviour callers rely on, run against each database. */
+function storeSuite(makeTarget: () => Promise<Target>): void {
+  let target: Target;
+  let store: Store;
+  const opened: Store[] = [];
+  const targets: Target[] = [];
+
+  const fresh = async (): Promise<Target> => {
+    const t = await makeTarget();
+    targets.push(t);
+    return t;
+  };
+  const open = async (url = target.url): Promise<Store> => {
+    const s = await openStore(url);
+    opened.push(s);
+    return s;
+  };
+
+  beforeEach(async () => {
+    target = await fresh();
+    store = await open();
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+    await Promise.all(targets.splice(0).map((t) => t.cleanup()));
+  });
+
+  async function chatWithUser(s: Store = store): Promise<{ chatId: string; userId: string }> {
+    const chatId = await s.identities.upsertChat({ channel: 'telegram', channelChatId: '-100200', kind: 'group', title: '春风办税群' });
+    const userId = await s.identities.upsertUser({ channel: 'telegram', channelUserId: '7001', displayName: '张会计' });
+    return { chatId, userId };
+  }
+
+  describe('identities', () => {
+    it('gives the same id to the same user and chat every time', async () => {
+      const user = { channel: 'telegram', channelUserId: '7001', displayName: '张会计' };
+      const first = await store.identities.upsertUser(user);
+      expect(await store.identities.upsertUser(user)).toBe(first);
+      expect(await store.identities.upsertUser({ channel: 'wechat', channelUserId: '7001' })).not.toBe(first);
+
+      const chat = { channel: 'wechat', channelChatId: 'room@chatroom', kind: 'group' as const, title: '个税汇算答疑群' };
+      const chatId = await store.identities.upsertChat(chat);
+      expect(await store.identities.upsertChat(chat)).toBe(chatId);
+      expect(await store.identities.upsertChat({ ...chat, channel: 'telegram' })).not.toBe(chatId);
+    });
+
+    it('agrees on one id when 20 first sightings race', async () => {
+      const ids = await times(20, () => store.identities.upsertUser({ channel: 'telegram', channelUserId: 'race' }));
+      expect(new Set(ids).size).toBe(1);
+    });
+
+    it('updates names and titles but keeps them when an update carries none', async () => {
+      const created = at(0);
+      const id = await store.identities.upsertUser({ channel: 'telegram', channelUserId: '7001', displayName: '张会计' }, created);
+      await store.identities.upsertUser({ channel: 'telegram', channelUserId: '7001' }, at(MINUTE));
+      expect(await store.identities.user(id)).toEqual({ id, channel: 'telegram', channelUserId: '7001', displayName: '张会计', createdAt: created });
+      await store.identities.upsertUser({ channel: 'telegram', channelUserId: '7001', displayName: '张三' });
+      expect((await store.identities.user(id))?.displayName).toBe('张三');
+
+      const chatId = await store.identities.upsertChat({ channel: 'telegram', channelChatId: '1', kind: 'private', title: '旧名' });
+      await store.identities.upsertChat({ channel: 'telegram', channelChatId: '1', kind: 'private', title: null });
+      expect(await store.identities.chat(chatId)).toMatchObject({ kind: 'private', title: '旧名' });
+      expect(await store.identities.chat('no-such-id')).toBeNull();
+      expect(await store.identities.user('no-such-id')).toBeNull();
+    });
+  });
+
+  describe('messages', () => {
+    it('stores the decision with the message and reads it back', async () => {
+      const { chatId, userId } = await chatWithUser();
+      const decision = { answered: true, entryId: 'vat-refund-apply', score: 12.345678901234, reason: 'confident' };
+      const inId = await store.messages.record({ channel: 'telegram', chatId, userId, direction: 'in', channelMessageId: '55', text: '留抵退税怎么申请？', decision, at: at(0) });
+      await store.messages.record({ channel: 'telegram', chatId, direction: 'out', text: '【增值税留抵退税申请】……', at: at(1) });
+      const declined = { answered: false, entryId: null, score: 1.5, reason: 'uncertain' };
+      await store.messages.record({ channel: 'telegram', chatId, userId, direction: 'in', text: '那个怎么弄', decision: declined, at: at(2) });
+
+      const [asked, reply, vague] = await store.messages.recent(chatId, 10);
+      expect(asked).toEqual({ id: inId, channel: 'telegram', chatId, userId, direction: 'in', channelMessageId: '55', text: '留抵退税怎么申请？', at: at(0), decision });
+      expect(reply).toMatchObject({ direction: 'out', userId: null, channelMessageId: null, decision: null });
+      expect(vague?.decision).toEqual(declined);
+    });
+
+    it('returns the last messages of one chat, oldest first', async () => {
+      const { chatId, userId } = await chatWithUser();
+      const other = await store.identities.upsertChat({ channel: 'telegram', channelChatId: '9', kind: 'private' });
+      for (let i = 0; i < 5; i++) await store.messages.record({ channel: 'telegram', chatId, userId, direction: 'in', text: `问题${i}`, at: at(i * 1000) });
+      await store.messages.record({ channel: 'telegram', chatId: other, direction: 'out', text: '别的聊天', at: at(10_000) });
+
+      expect((await store.messages.recent(chatId, 3)).map((m) => m.text)).toEqual(['问题2', '问题3', '问题4']);
+      expect(await store.messages.recent(chatId, 0)).toEqual([]);
+      expect(await store.messages.recent('no-such-chat', 5)).toEqual([]);
+    });
+
+    it('keeps messages recorded in the same millisecond in order', async () => {
+      const { chatId } = await chatWithUser();
+      for (let i = 0; i < 6; i++) await store.messages.record({ channel: 'telegram', chatId, direction: 'out', text: `第${i}段`, at: at(0) });
+      expect((await store.messages.recent(chatId, 6)).map((m) => m.text)).toEqual(['第0段', '第1段', '第2段', '第3段', '第4段', '第5段']);
+    });
+
+    it('refuses a message for a chat or user the store does not know', async () => {
+      const { chatId } = await chatWithUser();
+      await expect(store.messages.record({ channel: 'telegram', chatId: 'no-such-chat', direction: 'in', text: 'x' })).rejects.toThrow();
+      await expect(store.messages.record({ channel: 'telegram', chatId, userId: 'no-such-user', direction: 'in', text: 'x' })).rejects.toThrow();
+    });
+  });
+
+  describe('dedupe', () => {
+    it('says first seen once per channel and key', async () => {
+      expect(await store.dedupe.firstSeen('telegram', '1001')).toBe(true);
+      expect(await store.dedupe.firstSeen('telegram', '1001')).toBe(false);
+      expect(await store.dedupe.firstSeen('wechat', '1001')).toBe(true);
+      expect(await store.dedupe.firstSeen('telegram', '1002')).toBe(true);
+    });
+
+    it('says first seen to exactly one of 20 concurrent callers', async () => {
+      expect(trues(await times(20, () => store.dedupe.firstSeen('telegram', 'retried')))).toBe(1);
+    });
+
+    it('forgets keys older than the cut-off', async () => {
+      await store.dedupe.firstSeen('telegram', 'old', at(0));
+      await store.dedupe.firstSeen('telegram', 'new', at(2 * MINUTE));
+      expect(await store.dedupe.prune(at(MINUTE))).toBe(1);
+      expect(await store.dedupe.firstSeen('telegram', 'old')).toBe(true);
+      expect(await store.dedupe.firstSeen('telegram', 'new')).toBe(false);
+    });
+  });
+
+  describe('suggestions', () => {
+    const key = { channel: 'telegram', chatId: 'chat-1', userId: 'user-1' };
+
+    it('gives back the offer once, in order', async () => {
+      await store.suggestions.put(key, ['vat-refund-apply', 'invoice-red', 'iit-annual'], 10 * MINUTE, at(0));
+      expect(await store.suggestions.take(key, at(MINUTE))).toEqual(['vat-refund-apply', 'invoice-red', 'iit-annual']);
+      expect(await store.suggestions.take(key, at(MINUTE))).toBeNull();
+    });
+
+    it('keeps offers per user and replaces an earlier offer', async () => {
+      await store.suggestions.put(key, ['a'], 10 * MINUTE, at(0));
+      await store.suggestions.put({ ...key, userId: 'user-2' }, ['b'], 10 * MINUTE, at(0));
+      await store.suggestions.put(key, ['c', 'd'], 10 * MINUTE, at(MINUTE));
+      expect(await store.suggestions.take(key, at(2 * MINUTE))).toEqual(['c', 'd']);
+      expect(await store.suggestions.take({ ...key, userId: 'user-2' }, at(2 * MINUTE))).toEqual(['b']);
+    });
+
+    it('does not return an expired offer', async () => {
+      await store.suggestions.put(key, ['a'], 10 * MINUTE, at(0));
+      expect(await store.suggestions.take(key, at(10 * MINUTE))).toBeNull();
+      // A later put works normally (the expired row is gone, not in the way).
+      await store.suggestions.put(key, ['b'], 10 * MINUTE, at(11 * MINUTE));
+      expect(await store.suggestions.take(key, at(12 * MINUTE))).toEqual(['b']);
+    });
+
+    it('gives a contested offer to only one of 10 concurrent takers', async () => {
+      await store.suggestions.put(key, ['a'], 10 * MINUTE, at(0));
+      const taken = await times(10, () => store.suggestions.take(key, at(MINUTE)));
+      expect(taken.filter((t) => t !== null)).toEqual([['a']]);
+    });
+
+    it('prunes only expired offers', async () => {
+      await store.suggestions.put(key, ['a'], MINUTE, at(0));
+      await store.suggestions.put({ ...key, userId: 'user-2' }, ['b'], 10 * MINUTE, at(0));
+      expect(await store.suggestions.prune(at(2 * MINUTE))).toBe(1);
+      expect(await store.suggestions.take({ ...key, userId: 'user-2' }, at(2 * MINUTE))).toEqual(['b']);
+    });
+  });
+
+  describe('budget', () => {
+    it('denies past the limit and starts again in the next window', async () => {
+      const results = [];
+      for (const ms of [0, 1000, 2000, 59_999]) results.push(await store.budget.tryConsume('room:a', MINUTE, 3, at(ms)));
+      expect(results).toEqual([true, true, true, false]);
+      expect(await store.budget.tryConsume('room:b', MINUTE, 3, at(0))).toBe(true);
+      expect(await store.budget.tryConsume('room:a', MINUTE, 3, at(MINUTE))).toBe(true);
+      expect(await store.budget.tryConsume('room:a', MINUTE, 3, at(MINUTE + 1))).toBe(true);
+    });
+
+    it('allows exactly the limit to 20 concurrent callers, in each window', async () => {
+      expect(trues(await times(20, () => store.budget.tryConsume('room:race', MINUTE, 5, at(0))))).toBe(5);
+      expect(trues(await times(20, () => store.budget.tryConsume('room:race', MINUTE, 5, at(MINUTE))))).toBe(5);
+    });
+
+    it('does not let a caller whose clock lags reset a newer window', async () => {
+      expect(await store.budget.tryConsume('room:a', MINUTE, 2, at(MINUTE))).toBe(true);
+      expect(await store.budget.tryConsume('room:a', MINUTE, 2, at(0))).toBe(true);
+      expect(await store.budget.tryConsume('room:a', MINUTE, 2, at(0))).toBe(false);
+      expect(await store.budget.tryConsume('room:a', MINUTE, 2, at(MINUTE))).toBe(false);
+    });
+
+    it('denies everything with a limit of 0 and rejects a bad window', async () => {
+      expect(await store.budget.tryConsume('room:a', MINUTE, 0, at(0))).toBe(false);
+      await expect(store.budget.tryConsume('room:a', 0, 5, at(0))).rejects.toThrow(RangeError);
+    });
+  });
+
+  describe('two instances on one database', () => {
+    it('share dedupe, suggestions and the send budget', async () => {
+      const other = await open();
+      const seen = await times(20, (i) => (i % 2 ? store : other).dedupe.firstSeen('wechat', 'msg-1'));
+      expect(trues(seen)).toBe(1);
+
+      const sent = await times(20, (i) => (i % 2 ? store : other).budget.tryConsume('account:bot', MINUTE, 7, at(0)));
+      expect(trues(sent)).toBe(7);
+
+      const key = { channel: 'wechat', chatId: 'c', userId: 'u' };
+      await store.suggestions.put(key, ['x', 'y'], MINUTE, at(0));
+      expect(await other.suggestions.take(key, at(1000))).toEqual(['x', 'y']);
+    });
+  });
+
+  describe('opening and migrations', () => {
+    it('opens an already migrated database again without harm and keeps its data', async () => {
+      const { chatId, userId } = await chatWithUser();
+      await store.messages.record({ channel: 'telegram', chatId, userId, direction: 'in', text: '还在吗' });
+      await store.close();
+
+      const again = await open();
+      const twice = await open();
+      expect(await chatWithUser(again)).toEqual({ chatId, userId });
+      expect((await twice.messages.recent(chatId, 5)).map((m) => m.text)).toEqual(['还在吗']);
+    });
+
+    it('migrates a new database once when two instances start together', async () => {
+      const t = await fresh();
+      const [a, b] = await Promise.all([open(t.url), open(t.url)]);
+      expect(await a.dedupe.firstSeen('telegram', 'x')).toBe(true);
+      expect(await b.dedupe.firstSeen('telegram', 'x')).toBe(false);
+    });
+
+    it('answers ping, and close twice is harmless', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.close();
+      await store.close();
+      await expect(store.ping()).rejects.toThrow();
+    });
+  });
+}
+
+describe('store on SQLite (temporary file)', () => {
+  storeSuite(sqliteTarget);
+
+  describe('SQLite specifics', () => {
+    const cleanups: Target[] = [];
+    afterEach(async () => {
+      await Promise.all(cleanups.splice(0).map((t) => t.cleanup()));
+    });
+
+    it('creates the folder, uses WAL, and keeps data after a reopen', async () => {
+      const t = await sqliteTarget();
+      cleanups.push(t);
+      const path = t.url.slice('sqlite:'.length);
+      expect(existsSync(dirname(path))).toBe(false);
+
+      const first = await openStore(t.url);
+      const id = await first.identities.upsertUser({ channel: 'wechat', channelUserId: 'wxid_1', displayName: '李出纳' });
+      await first.close();
+
+      const raw = new Sqlite(path, { readonly: true });
+      try {
+        expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      } finally {
+        raw.close();
+      }
+
+      const second = await openStore(t.url);
+      try {
+        expect(await second.identities.user(id)).toMatchObject({ displayName: '李出纳' });
+        expect(await second.identities.upsertUser({ channel: 'wechat', channelUserId: 'wxid_1' })).toBe(id);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('opens a throwaway in-memory database', async () => {
+      const s = await openStore('sqlite::memory:');
+      try {
+        expect(await s.dedupe.firstSeen('telegram', '1')).toBe(true);
+        expect(s.kind).toBe('sqlite');
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('rejects an address it does not understand', async () => {
+      await expect(openStore('mysql://localhost/test')).rejects.toThrow(/sqlite:|postgres:/);
+    });
+  });
+});
+
+describe.skipIf(PG_URL === null)(
+  PG_URL === null ? 'store on PostgreSQL: SKIPPED, set TEST_DATABASE_URL=postgres://... to run' : 'store on PostgreSQL (TEST_DATABASE_URL, a fresh schema per test)',
+  () => {
+    const base = PG_URL ?? '';
+    storeSuite(() => postgresTarget(base));
+
+    describe('PostgreSQL specifics', () => {
+      it('creates its tables and migration bookkeeping in the search_path schema only', async () => {
+        // Another schema already migrated in the same database must not confuse the migrator.
+        const neighbour = await postgresTarget(base);
+        const t = await postgresTarget(base);
+        const stores: Store[] = [];
+        try {
+          stores.push(await openStore(neighbour.url));
+          stores.push(await openStore(t.url));
+          expect(stores[1]?.kind).toBe('postgres');
+          const tables = await withClient(base, (c) =>
+            c.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by table_name', [t.schema]),
+          );
+          expect(tables.rows.map((r) => r.table_name)).toEqual([
+            'chats', 'kysely_migration', 'kysely_migration_lock', 'messages', 'pending_suggestions', 'processed_updates', 'send_budget', 'users',
+          ]);
+        } finally {
+          await Promise.all(stores.map((s) => s.close()));
+          await neighbour.cleanup();
+          await t.cleanup();
+        }
+      });
+    });
+  },
+);
