@@ -1,27 +1,64 @@
-import type { Answer } from '../search/index.js';
+import type { Answer, Suggestion } from '../search/index.js';
 
-/** How to reach a person, appended to answers and to honest "don't know"s. */
+/** How to reach a person, appended to answers. */
 export const HUMAN_HELP = '还有疑问？可拨打12366纳税缴费服务热线，或回复“转人工”联系工作人员。';
 
-/** What the bot says about itself to greetings and to /help. */
-export const INTRODUCTION =
-  '您好，我是春风税务助手，可以解答留抵退税、发票、注销、个税汇算、社保费等常见办税问题，并注明政策依据。直接发问题即可，例如“个体户注销要办什么手续”。';
+/** The honest "don't know": nothing in the knowledge covers the question, so no guess, only the way to a person. */
+export const NO_MATCH = '这个问题我还回答不了。您可以拨打12366纳税缴费服务热线，或回复“转人工”联系工作人员。';
+
+/** What the bot says about itself to /start, /help and 帮助: what it can do and how to ask it, in a group too. */
+export const INTRODUCTION = [
+  '您好，我是春风税务助手，可以解答留抵退税、发票、注销、个税汇算、社保费等常见办税问题，并注明政策依据。',
+  '私聊直接发问题即可；在群里请@我，或以“请问”开头，例如“请问个体户注销要办什么手续”。',
+  '我列出几个相近的问题时，回复序号即可查看；需要工作人员协助，请回复“转人工”。',
+].join('\n');
+
+/** The reply to a greeting or small talk: short, and one line on what the bot can do rather than a wrong answer. */
+export const GREETING = '您好，我是春风税务助手，可以解答发票、注销、个税、社保费、留抵退税等常见办税问题，请直接告诉我您的问题。';
+
+/** The reply to thanks: a greeting back would read as if the bot had not understood. */
+export const THANKS = '不客气。还有办税方面的问题，随时问我。';
+
+/** The one message a user who floods the bot gets before it goes quiet for a while. */
+export const FLOOD_WARNING = '您发送得太快了，请稍后再问。';
+
+/** Where the tax office can be reached, from configuration. */
+export interface OfficeContact {
+  readonly name: string;
+  readonly contact: string;
+}
+
+/**
+ * The reply to 转人工 and 投诉 while there are no tickets yet: the bot cannot hand the chat over,
+ * so it says so plainly and names where a person will take the matter up.
+ */
+export function formatHandoff(office: OfficeContact | null): string {
+  const where = office ? `请联系${office.name}（${office.contact}），或拨打12366纳税缴费服务热线` : '请拨打12366纳税缴费服务热线';
+  return `目前还不能在这里直接转接工作人员。${where}，工作人员会在那里跟进您的问题。`;
+}
+
+/** Numbered close entries, for the user to pick one by replying its number. */
+export function formatSuggestions(suggestions: readonly Suggestion[]): string {
+  return ['您是不是想问：', ...suggestions.map((s, i) => `${i + 1}. ${s.title}`), '回复数字查看。'].join('\n');
+}
+
+/** The reply to a number that is not on the list offered: the list again, with the numbers that work. */
+export function formatPickOutOfRange(suggestions: readonly Suggestion[]): string {
+  const range = suggestions.length === 1 ? '1' : `1到${suggestions.length}之间的数字`;
+  return [`请回复${range}：`, ...suggestions.map((s, i) => `${i + 1}. ${s.title}`)].join('\n');
+}
 
 /**
  * Turns a decision into the plain text a taxpayer reads: the entry's title and answer with its
- * source, numbered suggestions, or an honest "don't know" with how to reach a person.
+ * source, numbered suggestions, a greeting for small talk, or an honest "don't know" with how to
+ * reach a person.
  */
 export function formatAnswer(a: Answer): string {
   if (a.answered && a.title && a.answer) {
     const basis = [...a.sources, ...a.citations.map((c) => c.title)];
     return [`【${a.title}】`, a.answer, basis.length ? `依据：${basis.join(' ｜ ')}` : '', HUMAN_HELP].filter(Boolean).join('\n');
   }
-  switch (a.reason) {
-    case 'small_talk':
-      return INTRODUCTION;
-    case 'uncertain':
-      return ['您是不是想问：', ...a.suggestions.map((s, i) => `${i + 1}. ${s.title}`), '回复数字查看。'].join('\n');
-    default:
-      return `这个问题我还回答不了。${HUMAN_HELP}`;
-  }
+  if (a.reason === 'small_talk' || a.reason === 'empty') return GREETING;
+  if (a.reason === 'uncertain' && a.suggestions.length > 0) return formatSuggestions(a.suggestions);
+  return NO_MATCH;
 }

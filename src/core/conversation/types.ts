@@ -1,0 +1,35 @@
+/** The chat networks the bot speaks on; `web` is the website widget and the console. */
+export type Channel = 'telegram' | 'wechat' | 'web';
+
+/**
+ * One message from a user, as every channel adapter delivers it: the core never sees a Wechaty
+ * message or a Telegram update, so the same rules apply on every channel.
+ */
+export interface InboundMessage {
+  readonly channel: Channel;
+  readonly chatId: string;
+  /** A group is where the bot must be addressed before it speaks; a private chat is always addressed. */
+  readonly chatKind: 'private' | 'group';
+  readonly userId: string;
+  /** The name shown in the chat (group alias or nickname): what an @mention in reply uses. */
+  readonly userName: string;
+  readonly messageId: string;
+  /** The text as received, mentions included. */
+  readonly text: string;
+  /** The channel says the bot was @mentioned (Telegram entities, Wechaty `mentionSelf()`). */
+  readonly mentionsBot: boolean;
+  /** The message replies to (quotes) one of the bot's messages. */
+  readonly replyToBot: boolean;
+  readonly at: Date;
+}
+
+/** One message for a channel adapter to send. */
+export interface OutboundMessage {
+  readonly channel: Channel;
+  readonly chatId: string;
+  readonly text: string;
+  /** Quote this message (Telegram's reply): how a group reply names its asker there. */
+  readonly replyToMessageId?: string;
+  /** @mention this user (WeChat rooms): how a group reply names its asker there; the adapter renders it. */
+  readonly mention?: { readonly userId: string; readonly name: string };
+}
