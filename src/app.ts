@@ -5,15 +5,34 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './config.js';
 import { ChunfengError, type ErrorBody } from './errors.js';
 import type { SearchIndex } from './core/search/index.js';
-import searchPlugin from './plugins/search.js';
+import knowledgePlugin from './plugins/knowledge.js';
+import storePlugin from './plugins/store.js';
+import metricsPlugin from './plugins/metrics.js';
+import channelsPlugin from './plugins/channels.js';
+import authPlugin from './plugins/auth.js';
+import type { ChannelAdapter, SendBudget } from './channels/channel.js';
+import type { Channel } from './core/conversation/types.js';
+import type { FloodRule } from './channels/gateway.js';
+import type { Store } from './store/index.js';
 import health from './routes/health.js';
 import ask from './routes/ask.js';
 import { VERSION } from './version.js';
 
-/** What the app needs from its caller; tests pass a ready index to skip loading the knowledge folder. */
+/**
+ * What the app needs from its caller. Tests pass a ready index (no knowledge folder to load), a
+ * shared store, fake channel adapters, a tighter flood rule or other send budgets; production passes
+ * the configuration.
+ */
 export interface AppOptions {
   readonly config: Config;
   readonly index?: SearchIndex;
+  readonly store?: Store;
+  readonly adapters?: ChannelAdapter[];
+  readonly flood?: FloodRule;
+  /** Outgoing budgets per channel replacing the defaults and the configured WeChat ones (tests, benchmarks). */
+  readonly budgets?: Partial<Record<Channel, SendBudget>>;
+  /** Where a generated admin token is shown once; standard error by default. */
+  readonly announce?: (line: string) => void;
 }
 
 /** Maps anything thrown in a route to a stable code and a message that is safe to show. */
@@ -28,20 +47,13 @@ function toChunfengError(err: FastifyError | Error): ChunfengError {
 }
 
 /**
- * The whole service as a Fastify plugin: configuration-dependent plugins first, then routes,
- * then the one error handler. `server.ts` only adds the logger, listens and shuts down.
+ * The whole service as a Fastify plugin: the one error handler first, then configuration-dependent
+ * plugins, then routes. `server.ts` only adds the logger, listens and shuts down.
  */
 const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opts) => {
-  await fastify.register(swagger, {
-    openapi: { info: { title: '春风 Chunfeng API', description: '税务群聊问答助手网关', version: VERSION } },
-  });
-  await fastify.register(swaggerUi, { routePrefix: '/docs' });
-  await fastify.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) => Object.assign(new ChunfengError('RATE_LIMITED', `请求过于频繁，请 ${Math.ceil(context.ttl / 1000)} 秒后再试`), { statusCode: 429 }),
-  });
-  await fastify.register(searchPlugin, { config: opts.config, index: opts.index });
-
+  // Set before any plugin adds routes: a route takes the error handler its context has when its
+  // plugin finishes loading, so routes added earlier (/metrics, /telegram/webhook) would answer
+  // with Fastify's default error body instead of {"error": {"code": "CHUNFENG_..."}}.
   fastify.setErrorHandler((err: FastifyError, request, reply) => {
     const safe = toChunfengError(err);
     if (safe.status >= 500) request.log.error({ err }, 'request failed');
@@ -53,6 +65,20 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
     const err = new ChunfengError('NOT_FOUND');
     return reply.code(err.status).send({ error: { code: err.code, message: err.message } } satisfies ErrorBody);
   });
+
+  await fastify.register(swagger, {
+    openapi: { info: { title: '春风 Chunfeng API', description: '税务群聊问答助手网关', version: VERSION } },
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/docs' });
+  await fastify.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => Object.assign(new ChunfengError('RATE_LIMITED', `请求过于频繁，请 ${Math.ceil(context.ttl / 1000)} 秒后再试`), { statusCode: 429 }),
+  });
+  await fastify.register(metricsPlugin);
+  await fastify.register(storePlugin, { databaseUrl: opts.config.databaseUrl, store: opts.store });
+  await fastify.register(authPlugin, { adminToken: opts.config.adminToken, announce: opts.announce });
+  await fastify.register(knowledgePlugin, { config: opts.config, index: opts.index });
+  await fastify.register(channelsPlugin, { config: opts.config, adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets });
 
   await fastify.register(health);
   await fastify.register(ask, { perMinute: opts.config.askRatePerMinute });

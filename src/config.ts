@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The service's whole configuration, read once from the environment at start. */
@@ -16,6 +16,12 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Questions one web client may ask per minute on POST /api/ask. */
   readonly askRatePerMinute: number;
+  /** The tax office named to users who ask for a person (OFFICE_NAME, OFFICE_CONTACT); null: only 12366. */
+  readonly office: { readonly name: string; readonly contact: string } | null;
+  /** More names the bot answers to when @mentioned in WeChat rooms (BOT_NAMES, comma-separated). */
+  readonly botNames: string[];
+  /** Outgoing WeChat messages per minute: per room and for the whole account. */
+  readonly wechatBudget: { readonly perRoom: number; readonly perAccount: number };
 }
 
 /** A configuration value that cannot be used: start-up stops with this one line. */
@@ -27,6 +33,11 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** A folder setting must name a folder: a file there would pass start-up and fail when the index loads. */
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -72,14 +83,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `应为 ${LOG_LEVELS.join('/')} 之一`, logLevel);
   const explicitKnowledge = optional(env, 'KNOWLEDGE_DIR');
   const knowledgeDir = explicitKnowledge ?? (existsSync('./knowledge') ? './knowledge' : PACKAGED_KNOWLEDGE);
-  if (explicitKnowledge && !existsSync(explicitKnowledge)) throw new ConfigError('KNOWLEDGE_DIR', '应为存在的目录', explicitKnowledge);
+  if (explicitKnowledge && !isDirectory(explicitKnowledge)) throw new ConfigError('KNOWLEDGE_DIR', '应为存在的目录', explicitKnowledge);
   const policyDirs = (env.POLICY_DIRS ?? '').split(',').map((d) => d.trim()).filter(Boolean);
-  const missing = policyDirs.find((d) => !existsSync(d));
+  const missing = policyDirs.find((d) => !isDirectory(d));
   if (missing) throw new ConfigError('POLICY_DIRS', '应为逗号分隔的已存在目录', missing);
   const webhookSecret = optional(env, 'TELEGRAM_WEBHOOK_SECRET');
   if (webhookSecret && !/^[A-Za-z0-9_-]{1,256}$/.test(webhookSecret)) {
     throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', '应为 1-256 个字母、数字、_ 或 -（Telegram 的要求）', '***');
   }
+
+  const officeName = optional(env, 'OFFICE_NAME');
+  if (!officeName && optional(env, 'OFFICE_CONTACT')) throw new ConfigError('OFFICE_NAME', '设置 OFFICE_CONTACT 时也要设置办税服务厅名称', '');
 
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -93,6 +107,9 @@ export function loadConfig(env: Env = process.env): Config {
     wechat: { puppet: optional(env, 'WECHAT_PUPPET'), token: optional(env, 'WECHAT_PUPPET_TOKEN') },
     logLevel,
     askRatePerMinute: integer(env, 'ASK_RATE_LIMIT', 30, 1, 100_000),
+    office: officeName ? { name: officeName, contact: optional(env, 'OFFICE_CONTACT') ?? '' } : null,
+    botNames: (env.BOT_NAMES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
+    wechatBudget: { perRoom: integer(env, 'WECHAT_ROOM_LIMIT', 10, 1, 1000), perAccount: integer(env, 'WECHAT_ACCOUNT_LIMIT', 60, 1, 10_000) },
   };
 }
 

@@ -1,31 +1,35 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import app from './app.js';
+import app, { type AppOptions } from './app.js';
 import type { Config } from './config.js';
-
-/** Paths of secrets and personal data that must never reach the log. */
-export const REDACT = [
-  'req.headers.authorization',
-  'req.headers["x-telegram-bot-api-secret-token"]',
-  'headers.authorization',
-  '*.token',
-  '*.password',
-] as const;
+import { loggerOptions } from './logging.js';
 
 /** Longest request body accepted (a chat update or a question, not a file). */
-const BODY_LIMIT = 256 * 1024;
+export const BODY_LIMIT = 256 * 1024;
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/** Starts the gateway: logger, listen, and a graceful shutdown on SIGINT/SIGTERM. */
-export async function serve(config: Config): Promise<void> {
+/**
+ * The service as it runs, not yet listening: Fastify with the production logger and body limit,
+ * the app registered. Tests build it too (with `inject()`), passing fakes through `options`.
+ */
+export async function buildServer(config: Config, options: Omit<AppOptions, 'config'> = {}, logger: boolean = true): Promise<FastifyInstance> {
   const fastify = Fastify({
-    logger: { level: config.logLevel, redact: { paths: [...REDACT], censor: '[已隐去]' } },
+    logger: logger ? loggerOptions(config.logLevel) : false,
     bodyLimit: BODY_LIMIT,
     trustProxy: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  await fastify.register(app, { config });
+  // Registered without encapsulation (fastify-plugin), as fastify-cli does: the app's decorators
+  // (store, knowledge, gateway) are reachable on the instance tests and the server hold.
+  await fastify.register(fp(app), { ...options, config });
+  return fastify;
+}
+
+/** Starts the gateway: build, listen, and a graceful shutdown on SIGINT/SIGTERM. */
+export async function serve(config: Config): Promise<void> {
+  const fastify = await buildServer(config);
 
   let closing = false;
   const shutdown = (signal: string): void => {

@@ -48,7 +48,7 @@ export default fp<SearchPluginOptions>(
     if (index) return;
     fastify.addHook('onReady', async () => {
       setImmediate(() => {
-        const log = fastify.log.child({ component: 'search' });
+        const log = fastify.log.child({ component: 'knowledge' });
         try {
           const { config } = opts;
           const opened = openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: join(config.dataDir, 'cache') });
@@ -63,5 +63,5 @@ export default fp<SearchPluginOptions>(
       });
     });
   },
-  { name: 'search' },
+  { name: 'knowledge' },
 );

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { accountRepository, type AccountRepository } from './accounts.js';
 import { budgetRepository, type BudgetRepository } from './budget.js';
 import { connect, type ConnectOptions, type StoreKind } from './connect.js';
 import { dedupeRepository, type DedupeRepository } from './dedupe.js';
@@ -6,12 +7,13 @@ import { identityRepository, type IdentityRepository } from './identities.js';
 import { messageRepository, type MessageRepository } from './messages.js';
 import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
 
+export type { Account, AccountRepository } from './accounts.js';
 export type { BudgetRepository } from './budget.js';
 export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
 export type { DedupeRepository } from './dedupe.js';
 export type { Chat, ChatIdentity, IdentityRepository, User, UserIdentity } from './identities.js';
 export type { Decision, MessageRepository, NewMessage, StoredMessage } from './messages.js';
-export type { ChatKind, Direction } from './schema.js';
+export type { AccountRole, ChatKind, Direction } from './schema.js';
 export type { SuggestionKey, SuggestionRepository } from './suggestions.js';
 
 /**
@@ -25,6 +27,7 @@ export interface Store {
   readonly dedupe: DedupeRepository;
   readonly suggestions: SuggestionRepository;
   readonly budget: BudgetRepository;
+  readonly accounts: AccountRepository;
   /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the file or the connection pool; calling it again does nothing. */
@@ -46,6 +49,7 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     dedupe: dedupeRepository(db),
     suggestions: suggestionRepository(db),
     budget: budgetRepository(db),
+    accounts: accountRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -91,6 +91,18 @@ export interface SendBudgetTable {
   count: number;
 }
 
+/** Who may use the staff API and the console: bearer tokens are stored only as SHA-256 hashes. */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  role: AccountRole;
+  token_hash: string;
+  created_at: StoredTime;
+}
+
+/** What an account may do: admins everything, agents tickets, staff notices and the knowledge base. */
+export type AccountRole = 'admin' | 'agent' | 'staff';
+
 /** The whole schema as Kysely sees it; every row type in the store derives from this. */
 export interface Database {
   users: UsersTable;
@@ -99,6 +111,7 @@ export interface Database {
   processed_updates: ProcessedUpdatesTable;
   pending_suggestions: PendingSuggestionsTable;
   send_budget: SendBudgetTable;
+  accounts: AccountsTable;
 }
 
 /** A row as read from a table. */

@@ -356,7 +356,7 @@ describe.skipIf(PG_URL === null)(
             c.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by table_name', [t.schema]),
           );
           expect(tables.rows.map((r) => r.table_name)).toEqual([
-            'chats', 'kysely_migration', 'kysely_migration_lock', 'messages', 'pending_suggestions', 'processed_updates', 'send_budget', 'users',
+            'accounts', 'chats', 'kysely_migration', 'kysely_migration_lock', 'messages', 'pending_suggestions', 'processed_updates', 'send_budget', 'users',
           ]);
         } finally {
           await Promise.all(stores.map((s) => s.close()));

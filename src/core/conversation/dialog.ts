@@ -1,10 +1,9 @@
 import type { Answer, Suggestion } from '../search/index.js';
 import { address } from './addressing.js';
 import {
-  FLOOD_WARNING, GREETING, INTRODUCTION, THANKS, formatAnswer, formatHandoff, formatPickOutOfRange, type OfficeContact,
+  GREETING, INTRODUCTION, THANKS, formatAnswer, formatHandoff, formatPickOutOfRange, type OfficeContact,
 } from './format.js';
 import { splitText } from './split.js';
-import { checkFlood, type FloodHistory, type FloodLimits } from './throttle.js';
 import type { InboundMessage, OutboundMessage } from './types.js';
 
 /** Everything `decide` needs besides the message: configuration and what is remembered about this user in this chat. */
@@ -22,13 +21,10 @@ export interface DialogContext {
    * a neighbour. Null when the entry is gone (the knowledge was reloaded); the title is asked then.
    */
   readonly lookup: (id: string) => Answer | null;
-  /** This user's recent messages to the bot in this chat; absent: no flood rule (the HTTP API limits by client). */
-  readonly flood?: FloodHistory;
-  readonly floodLimits?: FloodLimits;
 }
 
 /** What a reply was about: the ranking of hot questions and the unanswered inbox are built from it. */
-export type Topic = 'answer' | 'suggest' | 'no_match' | 'greeting' | 'help' | 'human' | 'pick' | 'flood';
+export type Topic = 'answer' | 'suggest' | 'no_match' | 'greeting' | 'help' | 'human' | 'pick';
 
 /** A reply to send, and what to remember and store with it. */
 export interface Reply {
@@ -37,18 +33,17 @@ export interface Reply {
   /** What the bot understood was asked: mention and 请问 removed. */
   readonly question: string;
   readonly messages: OutboundMessage[];
-  /** The search decision behind the reply (entry, score, reason); null for help, 转人工 and the flood warning. */
+  /** The search decision behind the reply (entry, score, reason); null for help and 转人工. */
   readonly answer: Answer | null;
   /** Suggestions to remember for this user in this chat, replacing any before; null clears them. */
   readonly offer: Suggestion[] | null;
 }
 
 /**
- * The dialog's decision on one message. `ignore` is silence: `not_addressed` for group chatter,
- * `flooding` for a message dropped by the flood rule (still to be counted in the user's history).
- * On a reply with topic `flood` the caller records the time of the warning.
+ * The dialog's decision on one message: silence for group chatter, or a reply. The flood rule is
+ * the gateway's: it needs counts shared by every instance, which live in the store.
  */
-export type Decision = { readonly kind: 'ignore'; readonly why: 'not_addressed' | 'flooding' } | Reply;
+export type Decision = { readonly kind: 'ignore'; readonly why: 'not_addressed' } | Reply;
 
 /** `ask` answers a question; the index's `ask` bound to the current time. */
 export type Ask = (question: string) => Answer;
@@ -64,7 +59,7 @@ const TRAILING_PUNCTUATION = /[\s\u2005。.！!？?、,，~～]+$/u;
 
 /**
  * Decides what the bot does with one message: stay silent, or reply with an answer, suggestions,
- * a greeting, the introduction, the way to a person, or the flood warning. Pure: the caller
+ * a greeting, the introduction or the way to a person. Pure: the caller
  * stores the message with the decision, remembers `offer`, and hands `messages` to the channel.
  */
 export function decide(msg: InboundMessage, ctx: DialogContext, ask: Ask): Decision {
@@ -73,15 +68,8 @@ export function decide(msg: InboundMessage, ctx: DialogContext, ask: Ask): Decis
   if (question === null) return { kind: 'ignore', why: 'not_addressed' };
 
   const reply = (topic: Topic, text: string, answer: Answer | null, offer: readonly Suggestion[] | null): Reply => ({
-    kind: 'reply', topic, question, messages: outbound(msg, text, ctx.channelLimit), answer, offer: offer ? [...offer] : null,
+    kind: 'reply', topic, question, messages: quoteReply(msg, text, ctx.channelLimit), answer, offer: offer ? [...offer] : null,
   });
-
-  if (ctx.flood) {
-    const verdict = checkFlood(ctx.flood, msg.at, ctx.floodLimits);
-    if (verdict === 'drop') return { kind: 'ignore', why: 'flooding' };
-    // The warning is not an answer: what the user was offered stays valid once they slow down.
-    if (verdict === 'warn') return reply('flood', FLOOD_WARNING, null, pending);
-  }
 
   const plain = question.replace(TRAILING_PUNCTUATION, '');
   if (HELP.test(plain)) return reply('help', INTRODUCTION, null, null);
@@ -142,7 +130,7 @@ function parsePick(text: string): number | null {
  * @mentions them. The mention is rendered by the adapter in front of the text, so its length is
  * kept free within the channel's limit.
  */
-function outbound(msg: InboundMessage, text: string, limit: number): OutboundMessage[] {
+export function quoteReply(msg: InboundMessage, text: string, limit: number): OutboundMessage[] {
   const base = { channel: msg.channel, chatId: msg.chatId };
   if (msg.chatKind === 'private') return splitText(text, limit).map((t) => ({ ...base, text: t }));
   if (msg.channel === 'wechat') {

@@ -33,7 +33,7 @@ export interface OfficeContact {
  * so it says so plainly and names where a person will take the matter up.
  */
 export function formatHandoff(office: OfficeContact | null): string {
-  const where = office ? `请联系${office.name}（${office.contact}），或拨打12366纳税缴费服务热线` : '请拨打12366纳税缴费服务热线';
+  const where = office ? `请联系${office.name}${office.contact ? `（${office.contact}）` : ''}，或拨打12366纳税缴费服务热线` : '请拨打12366纳税缴费服务热线';
   return `目前还不能在这里直接转接工作人员。${where}，工作人员会在那里跟进您的问题。`;
 }
 
@@ -48,6 +48,12 @@ export function formatPickOutOfRange(suggestions: readonly Suggestion[]): string
   return [`请回复${range}：`, ...suggestions.map((s, i) => `${i + 1}. ${s.title}`)].join('\n');
 }
 
+/** Whether a source line already names a cited article: 《法》第三十一条 in “《法》第二十七条、第三十一条”. */
+function namedIn(sources: readonly string[], citation: string): boolean {
+  const [statute, article] = citation.split('》');
+  return sources.some((s) => s.includes(`${statute}》`) && article !== undefined && s.includes(article));
+}
+
 /**
  * Turns a decision into the plain text a taxpayer reads: the entry's title and answer with its
  * source, numbered suggestions, a greeting for small talk, or an honest "don't know" with how to
@@ -55,7 +61,7 @@ export function formatPickOutOfRange(suggestions: readonly Suggestion[]): string
  */
 export function formatAnswer(a: Answer): string {
   if (a.answered && a.title && a.answer) {
-    const basis = [...a.sources, ...a.citations.map((c) => c.title)];
+    const basis = [...a.sources, ...a.citations.map((c) => c.title).filter((t) => !namedIn(a.sources, t))];
     return [`【${a.title}】`, a.answer, basis.length ? `依据：${basis.join(' ｜ ')}` : '', HUMAN_HELP].filter(Boolean).join('\n');
   }
   if (a.reason === 'small_talk' || a.reason === 'empty') return GREETING;

@@ -1,6 +1,6 @@
 import lunr from 'lunr';
 import type { Analyzer, Lexicon } from '../text/analyze.js';
-import { StatuteNames, shortTitle, toChineseNumber } from './statute-ref.js';
+import { StatuteNames, parseChineseNumber, shortTitle, toChineseNumber } from './statute-ref.js';
 import type { Entry, Statute } from './types.js';
 
 /** A close entry offered when the bot is not sure. */
@@ -79,8 +79,11 @@ const NUMBER_WEIGHT = 0.2;
 const MAX_SUGGESTIONS = 3;
 /** Share of a question a statute article must contain to answer a question that names its statute. */
 const STATUTE_COVERAGE = 0.5;
-/** Share of the question and the entry's keywords an article must contain to be cited. */
+/** Share of the question an article of a named statute must contain to be cited. */
 const CITATION_COVERAGE = 0.3;
+const MAX_CITATIONS = 3;
+/** Article numbers in a source line: 第二十七条、第三十一条. */
+const ARTICLE_NUMBERS = /第([零〇一二两三四五六七八九十百千\d]+)条/gu;
 const CANDIDATES = 10;
 
 /** What {@link SearchIndex.toJSON} writes and {@link SearchIndex.load} reads. */
@@ -213,6 +216,12 @@ export class SearchIndex {
     return p ? this.passageEntry(id, p.statute, p.article, p.text) : undefined;
   }
 
+  /** The answer made of one entry (a suggestion the user picked), or null when it is unknown or no longer in force. */
+  answerFor(id: string, q: string, now: Date = new Date()): Answer | null {
+    const entry = this.entry(id);
+    return entry && inForce(entry, chinaDay(now)) ? this.answer(q, entry, 1, [], []) : null;
+  }
+
   /** Answers one question; `now` decides which entries are in force. */
   ask(q: string, now: Date = new Date()): Answer {
     const analysis = this.analyzer.analyze(q);
@@ -226,7 +235,7 @@ export class SearchIndex {
     if (analysis.terms.length === 0) return this.noAnswer(q, analysis.smallTalk ? 'small_talk' : 'empty', []);
 
     const terms = [...new Set(analysis.terms)];
-    const day = now.toISOString().slice(0, 10);
+    const day = chinaDay(now);
     const faqHits = this.rankFaq(terms).filter((h) => inForce(h.entry, day));
     const decided = this.decide(faqHits);
     if (decided.answer) return this.answer(q, decided.answer.entry, decided.answer.score, [], this.cite(terms, decided.answer.entry, ref?.statute));
@@ -258,7 +267,9 @@ export class SearchIndex {
       (best.coverage >= t.sureCoverage && lead >= t.sureLead) ||
       (best.evidence >= t.evidence && best.coverage >= t.evidenceCoverage && lead >= t.evidenceLead);
     if (sure) return { answer: best, suggestions: [] };
-    return { answer: null, suggestions: hits.filter((h) => h.evidence >= t.suggestEvidence).slice(0, MAX_SUGGESTIONS).map(toSuggestion) };
+    // A bare topic word (发票, 个税) carries little weight but is wholly contained in the entries about it.
+    const close = hits.filter((h) => h.evidence >= t.suggestEvidence || h.coverage >= 1);
+    return { answer: null, suggestions: close.slice(0, MAX_SUGGESTIONS).map(toSuggestion) };
   }
 
   /** FAQ candidates re-ranked by coverage and by closeness to an alternative question. */
@@ -299,13 +310,29 @@ export class SearchIndex {
     return this.rank(this.policy, asked.length > 0 ? asked : terms, resolve, (t) => this.policyWeight(t), within ? 200 : CANDIDATES).slice(0, CANDIDATES);
   }
 
-  /** The statute article that best backs an FAQ answer, if one clearly does. */
+  /**
+   * The statute articles backing an FAQ answer: those its sources name (《…法》第N条), and for a
+   * statute named without an article (in the sources or the question), its article that best matches
+   * the question. Only named statutes are cited: a free search over all statutes finds look-alikes.
+   */
   private cite(terms: string[], entry: Entry, named?: Statute): Citation[] {
     if (this.policyDocs === 0) return [];
-    const entryTerms = this.analyzer.terms(this.analyzer.analyze(`${entry.title} ${entry.keywords.join(' ')}`).normalized);
-    const hits = this.searchPolicy([...new Set([...terms, ...entryTerms])], named);
-    const best = hits[0];
-    return best && best.coverage >= CITATION_COVERAGE ? [{ id: best.entry.id, title: best.entry.title }] : [];
+    const found = new Map<string, Citation>();
+    const add = (e: Entry | undefined): void => void (e && found.set(e.id, { id: e.id, title: e.title }));
+    const bestIn = (statute: Statute): void => {
+      const best = this.searchPolicy(terms, statute)[0];
+      if (best && best.coverage >= CITATION_COVERAGE) add(best.entry);
+    };
+    for (const source of entry.sources) {
+      const normalized = this.analyzer.analyze(source).normalized;
+      const ref = this.names.find(normalized);
+      if (!ref) continue;
+      const articles = [...normalized.matchAll(ARTICLE_NUMBERS)].map((m) => parseChineseNumber(m[1] as string)).filter(Number.isFinite);
+      if (articles.length === 0) bestIn(ref.statute);
+      for (const n of articles) add(this.entry(passageId(ref.statute, n)));
+    }
+    if (named) bestIn(named);
+    return [...found.values()].slice(0, MAX_CITATIONS);
   }
 
   private faqWeight(term: string): number {
@@ -361,6 +388,11 @@ function cosine(a: readonly string[], b: readonly string[], weight: (t: string) 
   }
   for (const t of b) normB += weight(t) ** 2;
   return normA > 0 && normB > 0 ? shared / Math.sqrt(normA * normB) : 0;
+}
+
+/** The calendar day in China (UTC+8, no daylight saving): valid_until 2027-12-31 ends at midnight Beijing time. */
+export function chinaDay(now: Date): string {
+  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
 function inForce(entry: Entry, day: string): boolean {

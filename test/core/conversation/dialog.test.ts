@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type Decision, type Reply } from '../../../src/core/conversation/dialog.js';
-import { FLOOD_WARNING, GREETING, INTRODUCTION, THANKS, formatAnswer } from '../../../src/core/conversation/format.js';
+import { GREETING, INTRODUCTION, THANKS, formatAnswer } from '../../../src/core/conversation/format.js';
 import type { Answer } from '../../../src/core/search/index.js';
-import type { InboundMessage } from '../../../src/core/conversation/types.js';
 import { ENTRIES, answered, context, fakeIndex, message, suggestion } from './fixtures.js';
 
 function replied(d: Decision): Reply {
@@ -195,48 +194,5 @@ describe('decide: long answers', () => {
       expect(m.text.length).toBeLessThanOrEqual(room);
       expect(m.mention !== undefined || m.replyToMessageId !== undefined).toBe(true);
     }
-  });
-});
-
-describe('decide: flooding', () => {
-  it('answers, then warns once, then stays silent, then answers again after a while', () => {
-    const idx = fakeIndex();
-    const start = new Date('2026-11-22T09:00:00Z').getTime();
-    const recent: Date[] = [];
-    let warnedAt: Date | null = null;
-    const send = (secondsIn: number): Decision => {
-      const at = new Date(start + secondsIn * 1000);
-      const msg: InboundMessage = message('@春风税务助手 个体户怎么注销', { at });
-      const d = decide(msg, context(idx.lookup, { flood: { recent: [...recent], warnedAt } }), idx.ask);
-      if (d.kind === 'reply' || d.why === 'flooding') recent.push(at);
-      if (d.kind === 'reply' && d.topic === 'flood') warnedAt = at;
-      return d;
-    };
-    const topics = Array.from({ length: 10 }, (_, i) => {
-      const d = send(i * 3);
-      return d.kind === 'reply' ? d.topic : d.why;
-    });
-    expect(topics).toEqual(['answer', 'answer', 'answer', 'answer', 'answer', 'answer', 'flood', 'flooding', 'flooding', 'flooding']);
-    expect(idx.asked).toHaveLength(6);
-    expect(recent).toHaveLength(10);
-
-    expect(send(200).kind).toBe('reply');
-  });
-
-  it('warns politely, quoting the asker', () => {
-    const idx = fakeIndex();
-    const at = new Date('2026-11-22T09:00:30Z');
-    const recent = [1, 2, 3, 4, 5, 6].map((s) => new Date(at.getTime() - s * 1000));
-    const d = replied(decide(message('@春风税务助手 个体户怎么注销', { at }), context(idx.lookup, { flood: { recent, warnedAt: null }, pendingSuggestions: pending }), idx.ask));
-    expect(seen(d)).toBe(FLOOD_WARNING);
-    expect(d.messages[0]?.mention?.name).toBe('张会计');
-    expect(d.offer).toEqual(pending);
-  });
-
-  it('does not count group chatter', () => {
-    const idx = fakeIndex();
-    const at = new Date('2026-11-22T09:00:30Z');
-    const recent = [1, 2, 3, 4, 5, 6].map((s) => new Date(at.getTime() - s * 1000));
-    expect(decide(message('收到', { at }), context(idx.lookup, { flood: { recent, warnedAt: null } }), idx.ask)).toEqual({ kind: 'ignore', why: 'not_addressed' });
   });
 });

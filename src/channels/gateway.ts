@@ -1,0 +1,142 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Store, SuggestionKey } from '../store/index.js';
+import type { SearchIndex, Suggestion } from '../core/search/index.js';
+import { decide, quoteReply, type Reply } from '../core/conversation/dialog.js';
+import { FLOOD_WARNING, type OfficeContact } from '../core/conversation/format.js';
+import type { InboundMessage, OutboundMessage } from '../core/conversation/types.js';
+import type { Metrics } from '../metrics.js';
+import { ChannelError, DEFAULT_BUDGETS, type ChannelAdapter, type InboundHandler, type SendBudget } from './channel.js';
+
+/** How long an offer of suggestions stays open for "reply 1-3". */
+const SUGGESTION_TTL_MS = 30 * 60_000;
+
+/** At most this many questions per user and chat in the window; one polite warning, then silence. */
+export interface FloodRule {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** Six questions a minute is more than anyone types by hand. */
+export const DEFAULT_FLOOD_RULE: FloodRule = { limit: 6, windowMs: 60_000 };
+
+/** What the gateway works with. */
+export interface GatewayOptions {
+  readonly store: Store;
+  readonly index: () => SearchIndex;
+  readonly office: OfficeContact | null;
+  readonly metrics: Metrics;
+  readonly log: FastifyBaseLogger;
+  readonly flood?: FloodRule;
+  readonly budgets?: Partial<Record<ChannelAdapter['channel'], SendBudget>>;
+  readonly now?: () => Date;
+}
+
+/**
+ * The shared rules between channels and the conversation core, applied once for every channel:
+ * a message is handled once (retried updates, Wechaty's repeats), users and chats are recorded,
+ * the dialog decides, every message in and out is stored with the decision, suggestions offered
+ * are remembered in the store, floods get one warning, and replies respect the send budgets.
+ */
+export class Gateway {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly flood: FloodRule;
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.flood = opts.flood ?? DEFAULT_FLOOD_RULE;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** The handler to give an adapter's `start`; errors are logged, never thrown into the channel library. */
+  handlerFor(adapter: ChannelAdapter): InboundHandler {
+    return (msg) => {
+      const work = this.handle(adapter, msg).catch((err: unknown) => {
+        this.opts.log.error({ err, channel: msg.channel, chatId: msg.chatId, messageId: msg.messageId }, '处理消息失败');
+      });
+      this.inFlight.add(work);
+      return work.finally(() => this.inFlight.delete(work));
+    };
+  }
+
+  /** Resolves once every message being handled is done (graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async handle(adapter: ChannelAdapter, msg: InboundMessage): Promise<void> {
+    const { store, metrics, log } = this.opts;
+    const started = performance.now();
+    metrics.messagesIn.inc({ channel: msg.channel });
+    if (!(await store.dedupe.firstSeen(msg.channel, `${msg.chatId}:${msg.messageId}`, this.now()))) {
+      metrics.dropped.inc({ channel: msg.channel, reason: 'duplicate' });
+      log.debug({ channel: msg.channel, messageId: msg.messageId }, '重复消息，已忽略');
+      return;
+    }
+    const chatId = await store.identities.upsertChat({ channel: msg.channel, channelChatId: msg.chatId, kind: msg.chatKind }, this.now());
+    const userId = await store.identities.upsertUser({ channel: msg.channel, channelUserId: msg.userId, displayName: msg.userName }, this.now());
+    const key: SuggestionKey = { channel: msg.channel, chatId: msg.chatId, userId: msg.userId };
+    const index = this.opts.index();
+    const pendingIds = await store.suggestions.take(key, this.now());
+    const pending = (pendingIds ?? []).flatMap((id): Suggestion[] => {
+      const entry = index.entry(id);
+      return entry ? [{ id, title: entry.title, score: 0 }] : [];
+    });
+
+    const decision = decide(
+      msg,
+      { botNames: adapter.botNames(), pendingSuggestions: pending.length > 0 ? pending : null, office: this.opts.office, channelLimit: adapter.maxLength, lookup: (id) => index.answerFor(id, msg.text, this.now()) },
+      (q) => index.ask(q, this.now()),
+    );
+    const answer = decision.kind === 'reply' ? decision.answer : null;
+    await store.messages.record({
+      channel: msg.channel, chatId, userId, direction: 'in', channelMessageId: msg.messageId, text: msg.text, at: msg.at,
+      decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason } : null,
+    });
+    const keepOffer = async (): Promise<void> => {
+      if (pendingIds) await store.suggestions.put(key, pendingIds, SUGGESTION_TTL_MS, this.now());
+    };
+    if (decision.kind === 'ignore') return keepOffer();
+
+    const floodKey = `flood:${msg.channel}:${msg.chatId}:${msg.userId}`;
+    if (!(await store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, this.now()))) {
+      metrics.dropped.inc({ channel: msg.channel, reason: 'flood' });
+      await keepOffer();
+      if (await store.budget.tryConsume(`${floodKey}:warned`, this.flood.windowMs, 1, this.now())) {
+        await this.send(adapter, chatId, quoteReply(msg, FLOOD_WARNING, adapter.maxLength));
+      }
+      return;
+    }
+
+    if (decision.offer) await store.suggestions.put(key, decision.offer.map((s) => s.id), SUGGESTION_TTL_MS, this.now());
+    if (answer) metrics.decisions.inc({ channel: msg.channel, reason: answer.reason });
+    await this.send(adapter, chatId, (decision as Reply).messages);
+    metrics.replySeconds.observe({ channel: msg.channel }, (performance.now() - started) / 1000);
+  }
+
+  /** Sends within the chat's and the account's budgets, storing each message that went out. */
+  private async send(adapter: ChannelAdapter, chatId: string, messages: readonly OutboundMessage[]): Promise<void> {
+    const { store, metrics, log } = this.opts;
+    const budget = this.opts.budgets?.[adapter.channel] ?? DEFAULT_BUDGETS[adapter.channel];
+    for (const out of messages) {
+      const now = this.now();
+      const allowed =
+        (await store.budget.tryConsume(`send:${out.channel}:chat:${out.chatId}`, budget.perChat.windowMs, budget.perChat.limit, now)) &&
+        (await store.budget.tryConsume(`send:${out.channel}:account`, budget.perAccount.windowMs, budget.perAccount.limit, now));
+      if (!allowed) {
+        metrics.dropped.inc({ channel: out.channel, reason: 'budget' });
+        log.warn({ channel: out.channel, chatId: out.chatId }, '超出发送额度，本条回复未发出');
+        return;
+      }
+      try {
+        await adapter.send(out);
+      } catch (err) {
+        const kind = err instanceof ChannelError ? err.kind : 'network';
+        metrics.sendFailures.inc({ channel: out.channel, kind });
+        log.error({ err, channel: out.channel, chatId: out.chatId, kind }, '回复发送失败');
+        return;
+      }
+      metrics.messagesOut.inc({ channel: out.channel });
+      await store.messages.record({ channel: out.channel, chatId, userId: null, direction: 'out', text: out.text, at: this.now() });
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import fp from 'fastify-plugin';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Config } from '../config.js';
+import type { ChannelAdapter, SendBudget } from '../channels/channel.js';
+import { Gateway, type FloodRule } from '../channels/gateway.js';
+import { TelegramAdapter, isUpdate } from '../channels/telegram.js';
+import { ChunfengError } from '../errors.js';
+import { startMaintenance } from '../jobs/maintenance.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gateway: Gateway;
+  }
+}
+
+/** Options: the configuration, or adapters made elsewhere (tests), and a flood rule and send budgets to override the defaults. */
+export interface ChannelsPluginOptions {
+  readonly config: Config;
+  readonly adapters?: ChannelAdapter[];
+  readonly flood?: FloodRule;
+  /** Send budgets per channel, over the defaults and the configured WeChat ones. */
+  readonly budgets?: Partial<Record<ChannelAdapter['channel'], SendBudget>>;
+}
+
+/** Compares secrets in constant time; hashing first makes the lengths equal without leaking them. */
+export function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * The chat channels: builds the adapters the configuration turns on, the gateway between them and
+ * the core, and the Telegram webhook. Adapters start once the knowledge index is ready (until then
+ * the webhook answers 503 and Telegram retries); on close they stop and in-flight messages finish.
+ */
+export default fp<ChannelsPluginOptions>(
+  async (fastify, opts) => {
+    const { config } = opts;
+    const log = fastify.log.child({ component: 'channels' });
+    const adapters: ChannelAdapter[] = opts.adapters ? [...opts.adapters] : [];
+    let telegram: TelegramAdapter | null = null;
+    if (!opts.adapters && config.telegram.token) {
+      telegram = new TelegramAdapter({ ...config.telegram, token: config.telegram.token, log: log.child({ channel: 'telegram' }) });
+      adapters.push(telegram);
+    }
+    if (!opts.adapters && config.wechat.puppet) {
+      const { WechatAdapter } = await import('../channels/wechat.js');
+      adapters.push(new WechatAdapter({ puppet: config.wechat.puppet, token: config.wechat.token, botNames: config.botNames, log: log.child({ channel: 'wechat' }) }));
+    }
+    const webhookAdapter = telegram ?? (adapters.find((a) => a instanceof TelegramAdapter) as TelegramAdapter | undefined) ?? null;
+
+    const gateway = new Gateway({
+      store: fastify.store,
+      index: () => fastify.knowledge.get(),
+      office: config.office,
+      metrics: fastify.metrics,
+      log,
+      flood: opts.flood,
+      budgets: { wechat: { perChat: { limit: config.wechatBudget.perRoom, windowMs: 60_000 }, perAccount: { limit: config.wechatBudget.perAccount, windowMs: 60_000 } }, ...opts.budgets },
+    });
+    fastify.decorate('gateway', gateway);
+
+    /** Adapters running, and whether the app is closing (an adapter that finishes starting then is stopped at once). */
+    const qrAdapter = adapters.find((a) => a.loginQr);
+    if (qrAdapter) {
+      fastify.get('/admin/wechat/qr', {
+        preHandler: fastify.authorize(['admin']),
+        schema: { summary: '微信登录二维码（仅管理员）：用机器人微信号扫码登录', tags: ['渠道'] },
+      }, async () => {
+        const qr = qrAdapter.loginQr?.() ?? null;
+        if (!qr) throw new ChunfengError('NOT_FOUND', '当前没有待扫描的登录二维码（已登录或尚未生成）');
+        return qr;
+      });
+    }
+
+    const started: ChannelAdapter[] = [];
+    let starting: ChannelAdapter | null = null;
+    let closing = false;
+
+    const secret = config.telegram.webhookSecret;
+    if (webhookAdapter && secret) {
+      fastify.post('/telegram/webhook', { schema: { summary: 'Telegram Webhook（需 X-Telegram-Bot-Api-Secret-Token）', tags: ['渠道'] } }, async (request, reply) => {
+        if (!sameSecret(request.headers['x-telegram-bot-api-secret-token'] as string | undefined, secret)) throw new ChunfengError('UNAUTHORIZED');
+        if (!isUpdate(request.body)) throw new ChunfengError('BAD_REQUEST', '请求体不是 Telegram 更新（缺少整数 update_id）');
+        // Until the adapter has started (it asks getMe who the bot is) an update would reach no
+        // handler and be lost with a 200; a 503 makes Telegram deliver it again.
+        if (!fastify.knowledge.ready || !started.includes(webhookAdapter)) throw new ChunfengError('NOT_READY');
+        await webhookAdapter.handleUpdate(request.body);
+        return reply.send({ ok: true });
+      });
+    }
+
+    let stopMaintenance: () => void = () => undefined;
+    fastify.addHook('onReady', async () => {
+      stopMaintenance = startMaintenance(fastify.store, log);
+      void fastify.knowledge.loaded.then(async () => {
+        if (!fastify.knowledge.ready) return;
+        for (const adapter of adapters) {
+          if (closing) return;
+          starting = adapter;
+          try {
+            await adapter.start(gateway.handlerFor(adapter));
+            if (closing) continue; // preClose has stopped it
+            started.push(adapter);
+            log.info({ channel: adapter.channel }, '渠道已启动');
+          } catch (err) {
+            log.error({ err, channel: adapter.channel }, '渠道启动失败');
+          } finally {
+            starting = null;
+          }
+        }
+      });
+    });
+    fastify.addHook('preClose', async () => {
+      stopMaintenance();
+      closing = true;
+      // An adapter still starting is stopped too, or it would begin polling after close.
+      await Promise.allSettled([...started, ...(starting ? [starting] : [])].map((a) => a.stop()));
+      await gateway.drain();
+    });
+  },
+  { name: 'channels', dependencies: ['store', 'knowledge', 'metrics', 'auth'] },
+);

@@ -1,0 +1,376 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import type { Message, Update } from 'telegraf/types';
+import { describe, it } from 'vitest';
+import app, { type AppOptions } from '../../src/app.js';
+import type { ChannelAdapter, InboundHandler } from '../../src/channels/channel.js';
+import type { FloodRule } from '../../src/channels/gateway.js';
+import { loadConfig } from '../../src/config.js';
+import type { Channel, InboundMessage, OutboundMessage } from '../../src/core/conversation/types.js';
+import type { SearchIndex } from '../../src/core/search/index.js';
+import { openIndex } from '../../src/knowledge/open.js';
+import { BODY_LIMIT } from '../../src/server.js';
+import type { Store } from '../../src/store/index.js';
+import { DEFAULT_BOT, type FakeBot, type FakeTelegramApi } from '../fakes/telegram-api.js';
+
+/** The knowledge folder that ships with the project. */
+export const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge', import.meta.url));
+
+const tempDirs: string[] = [];
+
+/** A new folder under the system temp folder, removed by {@link removeTempDirs}. */
+export function tempDir(prefix = 'chunfeng-channels-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every folder made with {@link tempDir} (call in afterAll). */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+let index: SearchIndex | null = null;
+
+/**
+ * The index of the real knowledge folder, opened once per test file (vitest runs each file in its
+ * own process) through openIndex with a throwaway cache folder, as the knowledge plugin would.
+ */
+export function knowledgeIndex(): SearchIndex {
+  if (!index) {
+    const cacheDir = join(tempDir('chunfeng-index-'), 'cache');
+    index = openIndex({ knowledgeDir: KNOWLEDGE_DIR, policyDirs: [], cacheDir }).index;
+  }
+  return index;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases
+
+/** A fresh, empty database and how to throw it away. */
+export interface TestDatabase {
+  readonly url: string;
+  cleanup(): Promise<void>;
+}
+
+/** A database the store-dependent suites run on. */
+export interface DatabaseTarget {
+  /** The suite's name: says why when the target is skipped. */
+  readonly label: string;
+  readonly available: boolean;
+  create(): Promise<TestDatabase>;
+}
+
+const PG_URL = process.env.TEST_DATABASE_URL?.trim() || null;
+
+async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A temporary SQLite file. */
+export async function sqliteDatabase(): Promise<TestDatabase> {
+  const dir = tempDir('chunfeng-db-');
+  return { url: `sqlite:${join(dir, 'chunfeng.db')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A new schema with a random name on TEST_DATABASE_URL, first on search_path through the connection options. */
+export async function postgresDatabase(base = PG_URL): Promise<TestDatabase> {
+  if (!base) throw new Error('TEST_DATABASE_URL is not set');
+  const schema = `chunfeng_channels_${randomBytes(6).toString('hex')}`;
+  await withClient(base, (c) => c.query(`create schema ${schema}`));
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), cleanup: () => withClient(base, (c) => c.query(`drop schema if exists ${schema} cascade`)).then(() => undefined) };
+}
+
+export const DATABASES: readonly DatabaseTarget[] = [
+  { label: 'SQLite', available: true, create: sqliteDatabase },
+  {
+    label: PG_URL ? 'PostgreSQL' : 'PostgreSQL (skipped: TEST_DATABASE_URL not set)',
+    available: PG_URL !== null,
+    create: () => postgresDatabase(),
+  },
+];
+
+/** `describe.each` over {@link DATABASES}; an unavailable database shows up as one skipped test named after the reason. */
+export function describeEachDatabase(title: string, body: (db: DatabaseTarget) => void): void {
+  describe.each(DATABASES)(`${title} on $label`, (db) => {
+    if (db.available) body(db);
+    else it.skip(db.label, () => undefined);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app
+
+/** A log line the app wrote (pino JSON). */
+export interface LogLine {
+  readonly level: number;
+  readonly msg?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface TestAppOptions {
+  readonly databaseUrl: string;
+  /** The fake Bot API: Telegram is on, pointed at it. */
+  readonly telegram?: { readonly api: FakeTelegramApi; readonly webhookSecret?: string | null };
+  /** More environment for loadConfig. */
+  readonly env?: Record<string, string>;
+  readonly adapters?: ChannelAdapter[];
+  readonly flood?: FloodRule;
+  readonly budgets?: AppOptions['budgets'];
+  readonly store?: Store;
+}
+
+export interface TestApp {
+  /** The server: inject, close. */
+  readonly app: FastifyInstance;
+  /** The app plugin's own context, where its decorations live (the plugin is encapsulated, as in server.ts). */
+  readonly scope: FastifyInstance;
+  readonly store: Store;
+  /** Warnings and errors the app logged. */
+  readonly logs: LogLine[];
+  readonly errors: () => LogLine[];
+}
+
+/**
+ * The real service as server.ts builds it: Fastify with the same body limit and the app plugin, its
+ * configuration from loadConfig. The logger keeps warnings and errors in memory (TEST_LOG=1 prints them too).
+ */
+export async function buildApp(opts: TestAppOptions): Promise<TestApp> {
+  const env: Record<string, string> = {
+    DATABASE_URL: opts.databaseUrl,
+    KNOWLEDGE_DIR,
+    DATA_DIR: tempDir('chunfeng-data-'),
+    LOG_LEVEL: 'warn',
+    ...(opts.telegram
+      ? {
+          TELEGRAM_BOT_TOKEN: opts.telegram.api.token,
+          TELEGRAM_API_ROOT: opts.telegram.api.apiRoot,
+          ...(opts.telegram.webhookSecret ? { TELEGRAM_WEBHOOK_SECRET: opts.telegram.webhookSecret } : {}),
+        }
+      : {}),
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  const logs: LogLine[] = [];
+  const fastify = Fastify({
+    logger: {
+      level: config.logLevel,
+      stream: {
+        write(line: string) {
+          logs.push(JSON.parse(line) as LogLine);
+          if (process.env.TEST_LOG) process.stderr.write(line);
+        },
+      },
+    },
+    bodyLimit: BODY_LIMIT,
+  });
+  let scope: FastifyInstance | null = null;
+  // What `fastify.register(app, ...)` does, keeping hold of the context the app plugin runs in.
+  await fastify.register(async (child) => {
+    scope = child;
+    await app(child, { config, index: knowledgeIndex(), adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets, store: opts.store });
+  });
+  await fastify.ready();
+  const inner = scope as unknown as FastifyInstance;
+  return { app: fastify, scope: inner, store: inner.store, logs, errors: () => logs.filter((l) => l.level >= 50) };
+}
+
+/** Resolves once the webhook takes updates (the Telegram adapter has started), or throws after `timeoutMs`. */
+export async function waitForWebhook(app: FastifyInstance, secret: string, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    // An update without a message: the adapter accepts it and nothing reaches the gateway.
+    const res = await app.inject({ method: 'POST', url: '/telegram/webhook', headers: { 'x-telegram-bot-api-secret-token': secret }, payload: { update_id: 0 } });
+    if (res.statusCode === 200) return;
+    if (res.statusCode !== 503 || Date.now() > until) throw new Error(`webhook not ready: ${res.statusCode} ${res.body}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Sends one update to the webhook with the secret. */
+export function postUpdate(app: FastifyInstance, secret: string, update: unknown): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url: '/telegram/webhook', headers: { 'x-telegram-bot-api-secret-token': secret }, payload: update as object });
+}
+
+/** The store's id of a chat (upsert returns the existing id). */
+export function storeChatId(store: Store, channel: Channel, channelChatId: string | number, kind: 'private' | 'group'): Promise<string> {
+  return store.identities.upsertChat({ channel, channelChatId: String(channelChatId), kind });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+/** The sum of the samples of `name` whose labels include `labels`, from Prometheus text. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const found = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+export async function metricsText(app: FastifyInstance): Promise<string> {
+  const res = await app.inject({ method: 'GET', url: '/metrics' });
+  if (res.statusCode !== 200) throw new Error(`/metrics answered ${res.statusCode}`);
+  return res.body;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telegram updates
+
+export interface TgUser {
+  readonly id: number;
+  readonly is_bot: false;
+  readonly first_name: string;
+  readonly last_name?: string;
+  readonly username?: string;
+}
+
+export const ZHANG: TgUser = { id: 1001, is_bot: false, first_name: '张', last_name: '会计', username: 'zhang_kuaiji' };
+export const LI: TgUser = { id: 1002, is_bot: false, first_name: '李', last_name: '出纳' };
+export const GROUP = { id: -1001234567890, type: 'supergroup', title: '春风办税群' } as const;
+
+export type TextUpdate = Update.MessageUpdate<Message.TextMessage>;
+
+/** Builds Telegram updates with increasing update and message ids. */
+export class UpdateBuilder {
+  private updateId = 10_000;
+  private messageId = 500;
+
+  constructor(readonly bot: FakeBot = DEFAULT_BOT) {}
+
+  /** A text message in the user's private chat with the bot. */
+  privateText(text: string, from: TgUser = ZHANG): TextUpdate {
+    return this.wrap({ chat: { id: from.id, type: 'private', first_name: from.first_name }, from, text });
+  }
+
+  /**
+   * A text message in a group; `mention` puts "@botname " in front with its mention entity,
+   * `replyTo` makes it a reply to one of the bot's messages.
+   */
+  groupText(text: string, opts: { from?: TgUser; mention?: boolean; replyTo?: { message_id: number; text?: string } } = {}): TextUpdate {
+    const from = opts.from ?? ZHANG;
+    const prefix = opts.mention ? `@${this.bot.username} ` : '';
+    const full = `${prefix}${text}`;
+    const entities = opts.mention ? [{ type: 'mention' as const, offset: 0, length: this.bot.username.length + 1 }] : undefined;
+    const reply = opts.replyTo
+      ? {
+          reply_to_message: {
+            message_id: opts.replyTo.message_id,
+            date: Math.floor(Date.now() / 1000) - 5,
+            chat: { ...GROUP },
+            from: { id: this.bot.id, is_bot: true, first_name: this.bot.first_name, username: this.bot.username },
+            text: opts.replyTo.text ?? '……',
+          },
+        }
+      : {};
+    return this.wrap({ chat: { ...GROUP }, from, text: full, ...(entities ? { entities } : {}), ...reply });
+  }
+
+  /** The same message again under a new update id (Telegram never does this; a relay might). */
+  nextUpdateId(): number {
+    return ++this.updateId;
+  }
+
+  private wrap(fields: Record<string, unknown>): TextUpdate {
+    return {
+      update_id: ++this.updateId,
+      message: { message_id: ++this.messageId, date: Math.floor(Date.now() / 1000), ...fields },
+    } as unknown as TextUpdate;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A fake channel
+
+/** A sent message and when it finished sending. */
+export interface FakeSend {
+  readonly out: OutboundMessage;
+  readonly startedAt: number;
+  finishedAt: number | null;
+}
+
+/**
+ * An in-memory channel: the test delivers messages straight to the gateway's handler and reads
+ * what was sent. `sendDelayMs` makes each send slow (graceful shutdown).
+ */
+export class FakeAdapter implements ChannelAdapter {
+  readonly maxLength = 4096;
+  readonly sends: FakeSend[] = [];
+  stopped = false;
+  sendDelayMs = 0;
+  private handler: InboundHandler | null = null;
+  private markStarted: () => void = () => undefined;
+  /** Resolves once the app has started the adapter. */
+  readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
+  private nextId = 1;
+
+  constructor(
+    readonly channel: Channel = 'telegram',
+    private readonly names: readonly string[] = [DEFAULT_BOT.username],
+  ) {}
+
+  botNames = (): readonly string[] => this.names;
+
+  async start(handler: InboundHandler): Promise<void> {
+    this.handler = handler;
+    this.markStarted();
+  }
+
+  async send(out: OutboundMessage): Promise<void> {
+    const record: FakeSend = { out, startedAt: performance.now(), finishedAt: null };
+    this.sends.push(record);
+    if (this.sendDelayMs > 0) await new Promise((r) => setTimeout(r, this.sendDelayMs));
+    record.finishedAt = performance.now();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+
+  /** Hands a message to the gateway as the network would; resolves when it has been handled. */
+  async deliver(msg: InboundMessage): Promise<void> {
+    await this.started;
+    if (!this.handler) throw new Error('adapter not started');
+    await this.handler(msg);
+  }
+
+  /** Texts sent to one chat, oldest first. */
+  textsTo(chatId: string): string[] {
+    return this.sends.filter((s) => s.out.chatId === chatId).map((s) => s.out.text);
+  }
+
+  /** A message from `user` in `chatId`; group messages mention the bot unless `addressed` is false. */
+  message(text: string, opts: { chatId?: string; chatKind?: 'private' | 'group'; userId?: string; userName?: string; mentionsBot?: boolean; messageId?: string } = {}): InboundMessage {
+    const chatKind = opts.chatKind ?? 'group';
+    const userId = opts.userId ?? 'u-zhang';
+    return {
+      channel: this.channel,
+      chatId: opts.chatId ?? (chatKind === 'group' ? 'g-1' : userId),
+      chatKind,
+      userId,
+      userName: opts.userName ?? userId,
+      messageId: opts.messageId ?? `m-${this.nextId++}-${randomBytes(3).toString('hex')}`,
+      text,
+      mentionsBot: opts.mentionsBot ?? chatKind === 'group',
+      replyToBot: false,
+      at: new Date(),
+    };
+  }
+}
