@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { normalize } from '../core/text/normalize.js';
 import type { Lexicon } from '../core/text/analyze.js';
 import type { Entry, Statute } from '../core/search/types.js';
+import { chinaDay } from '../core/search/index.js';
 import { parseEntryFile, parseListFile, type Finding } from './parse.js';
 import { parseStatute } from './statutes.js';
 import { jiebaStopwords } from './jieba.js';
@@ -88,7 +89,7 @@ export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[
 
   const entries: Entry[] = [];
   const seen = new Map<string, string>();
-  const day = now.toISOString().slice(0, 10);
+  const day = chinaDay(now);
   for (const path of markdownFiles(knowledgeDir)) {
     const file = relative(process.cwd(), path) || path;
     const kind = relative(knowledgeDir, path).split(/[\\/]/).includes('policy') ? 'policy' : 'faq';

@@ -20,6 +20,12 @@ const KNOWN_KEYS = new Set([
   'id', 'kind', 'title', 'category', 'questions', 'keywords', 'sources',
   'valid_from', 'valid_until', 'audience', 'related',
 ]);
+/** True for a YYYY-MM-DD day that exists: Date.parse rolls 2025-02-30 over to March instead of refusing it. */
+function isCalendarDate(value: string): boolean {
+  const time = DATE.test(value) ? Date.parse(value) : Number.NaN;
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
+}
+
 /** Answer length that reads well in a chat bubble (characters). */
 export const ANSWER_LENGTH = { min: 80, max: 400 } as const;
 
@@ -77,7 +83,8 @@ export function parseEntryFile(file: string, text: string, kindFromFolder: 'faq'
     return value.value.trim();
   };
   const list = (node: unknown, key: string, line: number): string[] => {
-    if (node === undefined || node === null) return [];
+    // `questions:` with nothing under it is YAML null: an empty list, not a mistake.
+    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return [];
     if (!isSeq(node)) {
       error(line, `字段 ${key} 应为列表`);
       return [];
@@ -93,7 +100,7 @@ export function parseEntryFile(file: string, text: string, kindFromFolder: 'faq'
   const strList = (key: string): string[] => list(pairs.get(key)?.value, key, keyLine(key));
   const date = (key: string): string | null => {
     const value = str(key, false);
-    if (value !== null && (!DATE.test(value) || Number.isNaN(Date.parse(value)))) {
+    if (value !== null && !isCalendarDate(value)) {
       error(keyLine(key), `字段 ${key} 应为 YYYY-MM-DD 格式的日期，现为“${value}”`);
       return null;
     }

@@ -32,7 +32,7 @@ export function toChineseNumber(n: number): string {
   const tail = rest === 0 ? '' : rest < 10 ? `零${digits[rest]}` : rest < 20 ? `一${toChineseNumber(rest)}` : toChineseNumber(rest);
   if (n < 1000) return `${digits[Math.floor(n / 100)]}百${tail}`;
   const restK = n % 1000;
-  const tailK = restK === 0 ? '' : restK < 100 ? `零${toChineseNumber(restK)}` : toChineseNumber(restK);
+  const tailK = restK === 0 ? '' : restK < 10 ? `零${digits[restK]}` : restK < 20 ? `零一${toChineseNumber(restK)}` : restK < 100 ? `零${toChineseNumber(restK)}` : toChineseNumber(restK);
   return `${digits[Math.floor(n / 1000)]}千${tailK}`;
 }
 

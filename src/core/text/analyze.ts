@@ -52,7 +52,10 @@ export function createAnalyzer(cut: Cut, lexicon: Lexicon): Analyzer {
     analyze(text) {
       const normalized = normalize(text);
       const found = terms(normalized);
-      return { normalized, terms: found, smallTalk: found.length === 0 && withoutSmallTalk(normalized) !== normalized };
+      // One-character small talk (嗯, 早) is not cut out as a phrase, so it shows up only among the words.
+      const hadSmallTalk = (): boolean =>
+        withoutSmallTalk(normalized) !== normalized || cut(normalized).some((w) => lexicon.smallTalk.has(w.replace(NOT_WORD, '')));
+      return { normalized, terms: found, smallTalk: found.length === 0 && hadSmallTalk() };
     },
   };
 }

@@ -32,8 +32,9 @@ export function stripMentions(text: string): string {
  * emoji and decoration removed, Latin in lower case, whitespace collapsed.
  */
 export function normalize(text: string): string {
-  const noMentions = stripMentions(text);
-  return toSimplified(noMentions.normalize('NFKC'))
+  // NFKC first, so that a mention typed with a full-width ＠ (Chinese input methods) is removed too.
+  const noMentions = stripMentions(text.normalize('NFKC'));
+  return toSimplified(noMentions)
     .replace(WECHAT_EMOTICON, ' ')
     .replace(DECORATION, ' ')
     .replace(REPEATED_PUNCTUATION, '$1')

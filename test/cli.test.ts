@@ -1,0 +1,219 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadKnowledge } from '../src/knowledge/load.js';
+import { openIndex } from '../src/knowledge/open.js';
+import { REAL_KNOWLEDGE, ROOT, faqFile, removeDir, seededCacheDir, tempDir, writeFiles } from './helpers/knowledge.js';
+
+const CLI = join(ROOT, 'dist', 'cli.js');
+/** The keys of one `chunfeng ask --json` line (docs/contracts.md). */
+const ASK_KEYS = ['q', 'answered', 'id', 'title', 'score', 'answer', 'suggestions'];
+/** The keys of each `chunfeng kb export` element (docs/contracts.md). */
+const EXPORT_KEYS = ['id', 'kind', 'title', 'category', 'questions', 'keywords', 'answer', 'sources', 'valid_from', 'valid_until'];
+
+/** Newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((d) => (d.isDirectory() ? newest(join(dir, d.name)) : statSync(join(dir, d.name)).mtimeMs)),
+  );
+}
+
+/** Compiles src/ into dist/ unless dist/cli.js is newer than every source file (tsc takes a few seconds). */
+function buildIfStale(): void {
+  let built = 0;
+  try {
+    built = statSync(CLI).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  const sources = Math.max(newest(join(ROOT, 'src')), statSync(join(ROOT, 'tsconfig.json')).mtimeMs, statSync(join(ROOT, 'tsconfig.build.json')).mtimeMs);
+  if (built > sources) return;
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  } catch (err) {
+    const out = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`npm run build failed:\n${out.stdout?.toString() ?? ''}${out.stderr?.toString() ?? ''}`);
+  }
+}
+
+let work: string;
+let baseEnv: Record<string, string>;
+
+beforeAll(() => {
+  buildIfStale();
+  work = tempDir('chunfeng-cli-');
+  // Save the index of the real knowledge where the commands look for it, so that each command only
+  // loads it (test/knowledge/open.test.ts covers building and the cache).
+  openIndex({ knowledgeDir: REAL_KNOWLEDGE, policyDirs: [], cacheDir: seededCacheDir(join(work, 'data', 'cache')) });
+  // Only what the command needs: the caller's POLICY_DIRS, PORT or .env must not leak in.
+  baseEnv = { PATH: process.env.PATH ?? '', DATA_DIR: join(work, 'data'), KNOWLEDGE_DIR: REAL_KNOWLEDGE, DATABASE_URL: `sqlite:${join(work, 'data', 'db.sqlite')}` };
+});
+afterAll(() => removeDir(work));
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `chunfeng ARGS` in the temp folder to the end. */
+function chunfeng(args: string[], env: Record<string, string> = {}, input = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env: { ...baseEnv, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+// Each test runs its own processes on its own files, so they run side by side (each start loads the dictionary).
+describe.concurrent('chunfeng', () => {
+  describe('chunfeng ask', () => {
+    it('--json prints one contract object per question, in order', async () => {
+      const questions = ['发票弄丢了怎么处理', '你好', '留抵退税'];
+      const run = await chunfeng(['ask', '--json', ...questions]);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(3);
+      const answers = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      for (const a of answers) expect(Object.keys(a)).toEqual(expect.arrayContaining(ASK_KEYS));
+      expect(answers.map((a) => a.q)).toEqual(questions);
+      expect(answers[0]).toMatchObject({ answered: true, id: 'invoice-lost', suggestions: [] });
+      expect(answers[0]?.title).toEqual(expect.any(String));
+      expect(answers[0]?.answer).toEqual(expect.any(String));
+      expect(answers[1]).toMatchObject({ answered: false, id: null, title: null, answer: null, suggestions: [] });
+      expect(answers[2]).toMatchObject({ answered: false, id: null });
+      expect((answers[2]?.suggestions as unknown[]).length).toBeGreaterThan(0);
+    });
+
+    it('reading standard input, answers each line as it arrives', async () => {
+      const child = spawn(process.execPath, [CLI, 'ask', '--json'], { cwd: work, env: baseEnv });
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const next = async (): Promise<Record<string, unknown>> => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within 10 s while standard input is open; stderr: ${stderr}`)), 10_000);
+        });
+        const { value, done } = await Promise.race([lines.next(), late]).finally(() => clearTimeout(timer));
+        if (done) throw new Error(`output ended early; stderr: ${stderr}`);
+        return JSON.parse(value as string) as Record<string, unknown>;
+      };
+
+      try {
+        // Standard input stays open: the first answer must come before the second question is written.
+        child.stdin.write('发票弄丢了怎么处理\n');
+        expect(await next()).toMatchObject({ q: '发票弄丢了怎么处理', id: 'invoice-lost' });
+        child.stdin.write('每月几号之前要报税\n');
+        expect(await next()).toMatchObject({ q: '每月几号之前要报税', id: 'filing-deadline' });
+        child.stdin.write('\n公积金怎么提取\n');
+        expect(await next()).toMatchObject({ q: '公积金怎么提取', answered: false });
+        child.stdin.end();
+        expect(await exited).toBe(0);
+      } finally {
+        if (child.exitCode === null) child.kill();
+      }
+    });
+  });
+
+  describe('chunfeng kb lint', () => {
+    it('exits 0 and prints nothing on the real knowledge', async () => {
+      const run = await chunfeng(['kb', 'lint']);
+      expect(run.stdout).toBe('');
+      expect(run.code).toBe(0);
+    });
+
+    it('exits 1 and prints file:line: message for each problem of a broken folder', async () => {
+      writeFiles(join(work, 'broken'), {
+        'faq/good.md': faqFile({ id: 'good-entry', title: '一个好条目' }),
+        'faq/bad-yaml.md': '---\nid: bad-yaml\ntitle: 标题: 多了冒号\ncategory: 测试\nsources: [x]\n---\n正文',
+        'faq/no-title.md': faqFile({ id: 'no-title', title: '' }),
+        'synonyms.txt': '个人所得税 = 个税\n个体工商户 = 个税\n',
+      });
+      const run = await chunfeng(['kb', 'lint'], { KNOWLEDGE_DIR: 'broken' });
+      expect(run.code).toBe(1);
+      const lines = run.stdout.trimEnd().split('\n');
+      for (const line of lines) expect(line).toMatch(/^[^:\s]+:\d+: \S/u);
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^broken\/faq\/bad-yaml\.md:3: .*YAML/u),
+          expect.stringMatching(/^broken\/faq\/no-title\.md:3: .*title/u),
+          expect.stringMatching(/^broken\/synonyms\.txt:2: .*个税/u),
+        ]),
+      );
+      expect(lines).toHaveLength(3);
+    });
+  });
+
+  describe('chunfeng kb export', () => {
+    it('prints every entry as one JSON array with the contract keys', async () => {
+      const run = await chunfeng(['kb', 'export']);
+      expect(run.code, run.stderr).toBe(0);
+      const entries = JSON.parse(run.stdout) as Record<string, unknown>[];
+      expect(Array.isArray(entries)).toBe(true);
+      const expected = loadKnowledge(REAL_KNOWLEDGE, []).entries;
+      expect(entries.map((e) => e.id).sort()).toEqual(expected.map((e) => e.id).sort());
+      for (const e of entries) {
+        expect(Object.keys(e)).toEqual(expect.arrayContaining(EXPORT_KEYS));
+        expect(['faq', 'policy']).toContain(e.kind);
+        expect(e.questions).toEqual(expect.any(Array));
+        expect(e.valid_until === null || /^\d{4}-\d{2}-\d{2}$/.test(e.valid_until as string)).toBe(true);
+      }
+      const lost = entries.find((e) => e.id === 'invoice-lost');
+      const source = expected.find((e) => e.id === 'invoice-lost');
+      expect(lost).toMatchObject({ kind: 'faq', title: source?.title, category: source?.category, answer: source?.answer, sources: source?.sources });
+    });
+  });
+
+  describe('chunfeng eval', () => {
+    it('prints top-1, top-3 and out-of-scope rejection', async () => {
+      const file = join(work, 'mini.jsonl');
+      writeFileSync(
+        file,
+        [
+          { q: '发票弄丢了怎么处理', topic: 'invoice-lost' },
+          { q: '每月几号之前要报税', topic: 'filing-deadline' },
+          { q: '留抵退税', topic: 'vat-refund-apply' }, // a vague question: suggested, not answered
+          { q: '公积金怎么提取', topic: null },
+        ]
+          .map((c) => JSON.stringify(c))
+          .join('\n'),
+      );
+      const run = await chunfeng(['eval', file]);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split('\n');
+      expect(lines).toContain('top-1: 66.7% (2/3)');
+      expect(lines).toContain('top-3: 100.0% (3/3)');
+      expect(lines).toContain('out-of-scope rejection: 100.0% (1/1)');
+      for (const category of ['发票', '申报', '留抵退税']) expect(run.stdout).toMatch(new RegExp(`^${category}\\s`, 'mu'));
+    });
+
+    it('names the file and line of a line that is not JSON', async () => {
+      const file = join(work, 'broken.jsonl');
+      writeFileSync(file, '{"q": "发票丢了", "topic": "invoice-lost"}\n{"q": 发票\n');
+      const run = await chunfeng(['eval', file]);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain(`${file}:2:`);
+    });
+  });
+
+  describe('chunfeng with a bad configuration', () => {
+    it('PORT=abc: exits non-zero with one line naming PORT', async () => {
+      const run = await chunfeng(['ask', '--json', '发票丢了'], { PORT: 'abc' });
+      expect(run.code).not.toBe(0);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('PORT');
+      expect(lines[0]).toContain('abc');
+    });
+  });
+});

@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { REAL_KNOWLEDGE, removeDir, tempDir } from './helpers/knowledge.js';
+
+const dir = tempDir('chunfeng-config-');
+afterAll(() => removeDir(dir));
+
+/** The error loadConfig throws for `env`, or a failure when it accepts it. */
+function refused(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig: defaults', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: 'sqlite:./data/chunfeng.db',
+      policyDirs: [],
+      dataDir: './data',
+      adminToken: null,
+      telegram: { token: null, apiRoot: null, webhookSecret: null },
+      wechat: { puppet: null, token: null },
+      logLevel: 'info',
+      askRatePerMinute: 30,
+    });
+    // ./knowledge when it exists (it does in the project folder), else the packaged folder: either way a knowledge folder.
+    expect(c.knowledgeDir).toMatch(/knowledge$/);
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig({ PORT: ' ', LOG_LEVEL: '', TELEGRAM_BOT_TOKEN: '  ', POLICY_DIRS: ' , ' })).toMatchObject({ port: 3000, logLevel: 'info', telegram: { token: null }, policyDirs: [] });
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      PORT: '8080', HOST: '0.0.0.0', DATABASE_URL: 'postgres://chunfeng@db/chunfeng', KNOWLEDGE_DIR: REAL_KNOWLEDGE,
+      POLICY_DIRS: ` ${dir} ,${REAL_KNOWLEDGE}`, DATA_DIR: join(dir, 'data'), ADMIN_TOKEN: 'secret-admin', TELEGRAM_BOT_TOKEN: '123:abc',
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:9000', TELEGRAM_WEBHOOK_SECRET: 'hook_secret-1', WECHAT_PUPPET: 'wechaty-puppet-mock',
+      WECHAT_PUPPET_TOKEN: 'tok', LOG_LEVEL: 'debug', ASK_RATE_LIMIT: '5',
+    });
+    expect(c).toMatchObject({
+      port: 8080, host: '0.0.0.0', databaseUrl: 'postgres://chunfeng@db/chunfeng', knowledgeDir: REAL_KNOWLEDGE, policyDirs: [dir, REAL_KNOWLEDGE],
+      dataDir: join(dir, 'data'), adminToken: 'secret-admin', telegram: { token: '123:abc', apiRoot: 'http://127.0.0.1:9000', webhookSecret: 'hook_secret-1' },
+      wechat: { puppet: 'wechaty-puppet-mock', token: 'tok' }, logLevel: 'debug', askRatePerMinute: 5,
+    });
+  });
+
+  it('accepts both database kinds and the edges of the port range', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/chunfeng/db.sqlite' }).databaseUrl).toBe('sqlite:/var/lib/chunfeng/db.sqlite');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@h:5432/d' }).databaseUrl).toBe('postgresql://u:p@h:5432/d');
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+  });
+});
+
+describe('loadConfig: each bad value names its variable', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '65536'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['PORT', '3000abc'],
+    ['DATABASE_URL', 'mysql://db/chunfeng'],
+    ['DATABASE_URL', 'sqlite:'],
+    ['DATABASE_URL', './data/chunfeng.db'],
+    ['KNOWLEDGE_DIR', '/nonexistent/chunfeng/knowledge'],
+    ['POLICY_DIRS', '/nonexistent/chunfeng/laws'],
+    ['TELEGRAM_API_ROOT', 'not a url'],
+    ['TELEGRAM_API_ROOT', 'ftp://example.com'],
+    ['TELEGRAM_WEBHOOK_SECRET', 'has spaces and !'],
+    ['LOG_LEVEL', 'verbose'],
+    ['ASK_RATE_LIMIT', '0'],
+    ['ASK_RATE_LIMIT', 'many'],
+  ])('%s=%s', (variable, value) => {
+    const err = refused({ [variable]: value });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toContain(variable);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('a file where a folder is expected names its variable', () => {
+    const file = join(REAL_KNOWLEDGE, 'synonyms.txt');
+    expect(refused({ KNOWLEDGE_DIR: file }).variable).toBe('KNOWLEDGE_DIR');
+    expect(refused({ POLICY_DIRS: file }).variable).toBe('POLICY_DIRS');
+  });
+
+  it('names the bad directory among good ones in POLICY_DIRS', () => {
+    const err = refused({ POLICY_DIRS: `${dir},/nonexistent/laws` });
+    expect(err.variable).toBe('POLICY_DIRS');
+    expect(err.message).toContain('/nonexistent/laws');
+  });
+
+  it('never echoes a secret in the message', () => {
+    const secret = 'my secret value!';
+    expect(refused({ TELEGRAM_WEBHOOK_SECRET: secret }).message).not.toContain(secret);
+  });
+});

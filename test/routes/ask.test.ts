@@ -1,0 +1,125 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_QUESTION_LENGTH } from '../../src/routes/ask.js';
+import { build } from '../helpers/build.js';
+import { realKnowledgeIndex } from '../helpers/knowledge.js';
+
+/** The keys of one `chunfeng ask --json` line (docs/contracts.md). */
+const CONTRACT_KEYS = ['q', 'answered', 'id', 'title', 'score', 'answer', 'suggestions'];
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await build();
+});
+afterAll(() => app.close());
+
+function ask(payload: unknown, headers: Record<string, string> = {}, remoteAddress = '10.0.0.1') {
+  return app.inject({ method: 'POST', url: '/api/ask', payload: payload as string, headers, remoteAddress });
+}
+
+describe('POST /api/ask', () => {
+  it('answers with the contract object, the same as the index gives', async () => {
+    const q = '发票弄丢了怎么处理';
+    const res = await ask({ q });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const body = res.json() as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(expect.arrayContaining(CONTRACT_KEYS));
+    expect(body).toMatchObject({ q, answered: true, id: 'invoice-lost', suggestions: [] });
+    expect(typeof body.title).toBe('string');
+    expect(typeof body.answer).toBe('string');
+    expect(typeof body.score).toBe('number');
+    expect(body).toEqual(JSON.parse(JSON.stringify(realKnowledgeIndex().ask(q))));
+  });
+
+  it('says answered false with null id for small talk and out-of-scope questions', async () => {
+    for (const q of ['你好', '公积金怎么提取']) {
+      const body = (await ask({ q })).json() as Record<string, unknown>;
+      expect(body, q).toMatchObject({ q, answered: false, id: null, title: null, answer: null });
+    }
+  });
+
+  it('lists suggestions with id, title and score for a vague question', async () => {
+    const body = (await ask({ q: '留抵退税' })).json() as { answered: boolean; suggestions: unknown[] };
+    expect(body.answered).toBe(false);
+    expect(body.suggestions.length).toBeGreaterThan(0);
+    expect(body.suggestions.length).toBeLessThanOrEqual(3);
+    for (const s of body.suggestions) expect(s).toEqual({ id: expect.any(String), title: expect.any(String), score: expect.any(Number) });
+  });
+
+  it(`accepts a question of exactly ${MAX_QUESTION_LENGTH} characters`, async () => {
+    expect((await ask({ q: '发'.repeat(MAX_QUESTION_LENGTH) })).statusCode).toBe(200);
+  });
+});
+
+describe('POST /api/ask: bad requests get 400 CHUNFENG_BAD_REQUEST', () => {
+  it.each([
+    ['an empty q', { q: '' }, {}],
+    ['a missing q', { question: '发票丢了' }, {}],
+    ['no body at all', undefined, { 'content-type': 'application/json' }],
+    ['a body that is not JSON', '{"q": 发票丢了', { 'content-type': 'application/json' }],
+    ['a JSON array', '["发票丢了"]', { 'content-type': 'application/json' }],
+    ['a plain-text body', '发票丢了', { 'content-type': 'text/plain' }],
+    [`a q over ${MAX_QUESTION_LENGTH} characters`, { q: '发'.repeat(MAX_QUESTION_LENGTH + 1) }, {}],
+  ])('%s', async (_what, payload, headers) => {
+    const res = await ask(payload, headers);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: 'CHUNFENG_BAD_REQUEST', message: expect.any(String) } });
+  });
+
+  it('a body over the size limit gets 413 CHUNFENG_TOO_LARGE', async () => {
+    const res = await ask({ q: '发'.repeat(300_000) });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({ error: { code: 'CHUNFENG_TOO_LARGE', message: expect.any(String) } });
+  });
+});
+
+describe('POST /api/ask: rate limit per client', () => {
+  let limited: FastifyInstance;
+  beforeAll(async () => {
+    limited = await build({ env: { ASK_RATE_LIMIT: '3' } });
+  });
+  afterAll(() => limited.close());
+
+  const from = (remoteAddress: string) => limited.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票丢了' }, remoteAddress });
+
+  it('answers 429 CHUNFENG_RATE_LIMITED after ASK_RATE_LIMIT questions, to that client only', async () => {
+    for (let i = 0; i < 3; i++) expect((await from('192.0.2.1')).statusCode).toBe(200);
+    const refused = await from('192.0.2.1');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toEqual({ error: { code: 'CHUNFENG_RATE_LIMITED', message: expect.any(String) } });
+    expect(refused.headers['retry-after']).toBeDefined();
+
+    expect((await from('192.0.2.2')).statusCode).toBe(200);
+  });
+
+  it('does not count health checks', async () => {
+    for (let i = 0; i < 5; i++) expect((await limited.inject({ method: 'GET', url: '/healthz', remoteAddress: '192.0.2.3' })).statusCode).toBe(200);
+    expect((await from('192.0.2.3')).statusCode).toBe(200);
+  });
+});
+
+describe('other routes', () => {
+  it.each([
+    ['GET', '/nope'],
+    ['GET', '/api/ask'],
+    ['POST', '/api/nope'],
+  ] as const)('%s %s: 404 CHUNFENG_NOT_FOUND', async (method, url) => {
+    const res = await app.inject({ method, url });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: { code: 'CHUNFENG_NOT_FOUND', message: expect.any(String) } });
+  });
+
+  it('/docs serves the API documentation, and /docs/json is OpenAPI with POST /api/ask', async () => {
+    const page = await app.inject({ method: 'GET', url: '/docs' });
+    expect(page.statusCode).toBeLessThan(400);
+    const res = await app.inject({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const spec = res.json() as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(spec.paths['/api/ask']?.post).toBeDefined();
+    expect(JSON.stringify(spec.paths['/api/ask']?.post?.requestBody)).toContain('"q"');
+    expect(spec.paths['/healthz']?.get).toBeDefined();
+    expect(spec.paths['/readyz']?.get).toBeDefined();
+  });
+});
