@@ -84,11 +84,11 @@ async function childPhases(corpus, cacheDir) {
   const segmentMs = phases[phases.length - 1].ms;
   const index = SearchIndex.build(knowledge.entries, knowledge.statutes, analyzer, knowledge.lexicon);
   const saved = index.toJSON();
-  const vocabulary = saved.policy.invertedIndex.length;
-  const vectors = saved.policy.fieldVectors.length;
-  const buildNote = `lunr 约 ${ms(performance.now() - last - segmentMs)}；词表 ${vocabulary}，字段向量 ${vectors}`;
-  step('SearchIndex.build（分词 + lunr 建索引）', { note: buildNote });
-  const json = JSON.stringify(index);
+  const vocabulary = saved.passages.terms.length;
+  const postings = Buffer.from(saved.passages.docs, 'base64').length / 4;
+  const buildNote = `建倒排表约 ${ms(performance.now() - last - segmentMs)}；词表 ${vocabulary}，倒排项 ${postings}`;
+  step('SearchIndex.build（分词 + 建索引）', { note: buildNote });
+  const json = JSON.stringify({ index: saved, statutes: knowledge.statutes });
   step('JSON.stringify', { note: `${(json.length / 1e6).toFixed(1)} M 字符` });
   const file = join(cacheDir, 'phases-index.json');
   writeFileSync(file, json);
@@ -109,8 +109,8 @@ async function childLoadPhases(corpus, cacheDir) {
     phases.push({ name, ms: now - last, peakRss: peakRss(), heapUsed: process.memoryUsage().heapUsed, note });
     last = performance.now();
   };
-  const knowledge = loadKnowledge(KNOWLEDGE_DIR, [CORPORA[corpus]]);
-  step('读取并解析文件（loadKnowledge）');
+  const knowledge = loadKnowledge(KNOWLEDGE_DIR, [CORPORA[corpus]], new Date(), { statutes: false });
+  step('读取知识库、按文件信息计算法规目录指纹（loadKnowledge）');
   const analyzer = createAnalyzer(jiebaCut(cacheDir, knowledge.words), knowledge.lexicon);
   step('分词器：加载裁剪后的主词典（jiebaCut）');
   const file = readdirSync(cacheDir).find((f) => /^index-.*\.json$/.test(f));
@@ -118,8 +118,8 @@ async function childLoadPhases(corpus, cacheDir) {
   step('读取索引文件', mb(statSync(join(cacheDir, file)).size));
   const saved = JSON.parse(text);
   step('JSON.parse');
-  SearchIndex.load(saved, knowledge.entries, knowledge.statutes, analyzer, knowledge.lexicon);
-  step('SearchIndex.load（lunr.Index.load + 条文表、法规名）');
+  SearchIndex.load(saved.index, knowledge.entries, saved.statutes, analyzer, knowledge.lexicon);
+  step('SearchIndex.load（问答 lunr + 条文倒排表、法规名）');
   return { phases };
 }
 

@@ -17,18 +17,26 @@ export const MAIN_DICT_WORDS = 120_000;
 let loaded = false;
 const inserted = new Set<string>();
 
-/** Writes the trimmed main dictionary once into the cache folder and returns its path. */
+/**
+ * Writes the trimmed main dictionary once into the cache folder and returns its path. A folder that
+ * cannot be written (read-only disk, a file in the way) costs a slower start, not a failure: the
+ * full dictionary is used.
+ */
 function trimmedMainDictionary(cacheDir: string): string {
   const path = join(cacheDir, `jieba-main-${MAIN_DICT_WORDS}.utf8`);
   if (existsSync(path)) return path;
   const lines = readFileSync(nodejieba.DEFAULT_DICT, 'utf8').split('\n').filter(Boolean);
   const freq = (line: string): number => Number(line.split(' ')[1]) || 0;
   const top = lines.sort((a, b) => freq(b) - freq(a)).slice(0, MAIN_DICT_WORDS);
-  mkdirSync(cacheDir, { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${top.join('\n')}\n`);
-  renameSync(tmp, path);
-  return path;
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${top.join('\n')}\n`);
+    renameSync(tmp, path);
+    return path;
+  } catch {
+    return nodejieba.DEFAULT_DICT;
+  }
 }
 
 /**

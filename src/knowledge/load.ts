@@ -42,10 +42,11 @@ function markdownFiles(dir: string): string[] {
 
 /**
  * Reads and validates the knowledge folder (entries, dictionary, synonyms, word lists) and the
- * statutes in `policyDirs`. Problems are returned as findings with file and line; entries with
- * errors are left out, so one broken file never takes the others down.
+ * statutes in `policyDirs` (unless `options.statutes` is false: a saved index holds them).
+ * Problems are returned as findings with file and line; entries with errors are left out, so one
+ * broken file never takes the others down.
  */
-export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[], now = new Date()): Knowledge {
+export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[], now = new Date(), options: { readonly statutes?: boolean } = {}): Knowledge {
   const findings: Finding[] = [];
   const hash = createHash('sha256');
   const read = (path: string): string => {
@@ -114,14 +115,41 @@ export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[
     }
   }
 
-  const statutes = new Map<string, Statute>();
   for (const dir of policyDirs) {
     if (!existsSync(dir)) {
       findings.push({ file: dir, line: 0, message: '政策文件目录不存在', severity: 'error' });
       continue;
     }
+    // Policy folders are fingerprinted by name, size and modification time: the whole statute
+    // corpus is 27 MB, and reading it only to learn it has not changed would cost every start.
     for (const path of markdownFiles(dir)) {
-      const statute = parseStatute(path.split(/[\\/]/).pop() as string, read(path));
+      const stat = statSync(path);
+      hash.update(`${path}\0${stat.size}\0${stat.mtimeMs}\0`);
+    }
+  }
+  const policy = options.statutes === false ? { statutes: [], findings: [] } : readStatutes(policyDirs);
+  findings.push(...policy.findings);
+
+  return {
+    entries,
+    statutes: policy.statutes,
+    lexicon: { synonyms, stopwords, smallTalk },
+    words: [...words],
+    findings,
+    fingerprint: hash.digest('hex'),
+  };
+}
+
+/**
+ * Reads the statutes in the policy folders, split into articles. Of two files with the same title
+ * (发票管理办法 of 2019 and of 2023) the later one is kept.
+ */
+export function readStatutes(policyDirs: readonly string[]): { statutes: Statute[]; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const statutes = new Map<string, Statute>();
+  for (const dir of policyDirs.filter((d) => existsSync(d))) {
+    for (const path of markdownFiles(dir)) {
+      const statute = parseStatute(path.split(/[\\/]/).pop() as string, readFileSync(path, 'utf8'));
       if (!statute) {
         findings.push({ file: path, line: 1, message: '没有找到标题或“第N条”条文，未收录', severity: 'warning' });
         continue;
@@ -130,13 +158,5 @@ export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[
       if (!other || (statute.date ?? '') > (other.date ?? '')) statutes.set(statute.title, statute);
     }
   }
-
-  return {
-    entries,
-    statutes: [...statutes.values()],
-    lexicon: { synonyms, stopwords, smallTalk },
-    words: [...words],
-    findings,
-    fingerprint: hash.digest('hex'),
-  };
+  return { statutes: [...statutes.values()], findings };
 }

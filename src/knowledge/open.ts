@@ -4,11 +4,18 @@ import { join } from 'node:path';
 import { createAnalyzer } from '../core/text/analyze.js';
 import { SearchIndex, type SerializedIndex } from '../core/search/index.js';
 import { jiebaCut, MAIN_DICT_WORDS } from './jieba.js';
-import { loadKnowledge, type Knowledge } from './load.js';
+import { loadKnowledge, readStatutes, type Knowledge } from './load.js';
+import type { Statute } from '../core/search/types.js';
 import { VERSION } from '../version.js';
 
 /** Bump when the shape of the saved index or the way documents are tokenised changes. */
-const INDEX_FORMAT = 1;
+const INDEX_FORMAT = 2;
+
+/** The saved file: the index and the statutes it was built from, so a start need not re-read them. */
+interface SavedIndex {
+  readonly index: SerializedIndex;
+  readonly statutes: Statute[];
+}
 
 /** Where the knowledge comes from and where the built index is kept. */
 export interface IndexSource {
@@ -33,32 +40,34 @@ export interface OpenedIndex {
  */
 export function openIndex(source: IndexSource, now = new Date()): OpenedIndex {
   const started = performance.now();
-  const knowledge = loadKnowledge(source.knowledgeDir, source.policyDirs, now);
+  const knowledge = loadKnowledge(source.knowledgeDir, source.policyDirs, now, { statutes: false });
   const cut = jiebaCut(source.cacheDir, knowledge.words);
   const analyzer = createAnalyzer(cut, knowledge.lexicon);
   const key = `${knowledge.fingerprint}-${VERSION}-${INDEX_FORMAT}-${MAIN_DICT_WORDS}`;
   const file = join(source.cacheDir, `index-${createHash('sha256').update(key).digest('hex').slice(0, 24)}.json`);
 
-  let saved: SerializedIndex | null = null;
+  let saved: SavedIndex | null = null;
   try {
-    saved = JSON.parse(readFileSync(file, 'utf8')) as SerializedIndex;
+    saved = JSON.parse(readFileSync(file, 'utf8')) as SavedIndex;
   } catch {
     saved = null;
   }
   if (saved) {
-    const index = SearchIndex.load(saved, knowledge.entries, knowledge.statutes, analyzer, knowledge.lexicon);
-    return { index, knowledge, fromCache: true, millis: performance.now() - started };
+    const index = SearchIndex.load(saved.index, knowledge.entries, saved.statutes, analyzer, knowledge.lexicon);
+    return { index, knowledge: { ...knowledge, statutes: saved.statutes }, fromCache: true, millis: performance.now() - started };
   }
 
-  const index = SearchIndex.build(knowledge.entries, knowledge.statutes, analyzer, knowledge.lexicon);
+  const policy = readStatutes(source.policyDirs);
+  const index = SearchIndex.build(knowledge.entries, policy.statutes, analyzer, knowledge.lexicon);
   try {
     mkdirSync(source.cacheDir, { recursive: true });
     for (const old of readdirSync(source.cacheDir)) if (/^index-.*\.json$/.test(old)) rmSync(join(source.cacheDir, old), { force: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(index));
+    writeFileSync(tmp, JSON.stringify({ index: index.toJSON(), statutes: policy.statutes } satisfies SavedIndex));
     renameSync(tmp, file);
   } catch {
     // A read-only or full disk only means the next start builds again.
   }
-  return { index, knowledge, fromCache: false, millis: performance.now() - started };
+  const all = { ...knowledge, statutes: policy.statutes, findings: [...knowledge.findings, ...policy.findings] };
+  return { index, knowledge: all, fromCache: false, millis: performance.now() - started };
 }

@@ -1,6 +1,7 @@
 import lunr from 'lunr';
 import type { Analyzer, Lexicon } from '../text/analyze.js';
 import { StatuteNames, parseChineseNumber, shortTitle, toChineseNumber } from './statute-ref.js';
+import { PassageIndex, type SerializedPassages } from './passages.js';
 import type { Entry, Statute } from './types.js';
 
 /** A close entry offered when the bot is not sure. */
@@ -73,7 +74,6 @@ const UNKNOWN_WORD_SHARE = 0.6;
 
 /** Field boosts: a word in the title or the alternative questions says more than one in the answer. */
 const FAQ_FIELDS = { title: 3, questions: 2, keywords: 2, answer: 1 } as const;
-const POLICY_FIELDS = { title: 2, body: 1 } as const;
 /** Numbers the knowledge never mentions (a sales figure, a date) are details of a question, not its subject. */
 const NUMBER_WEIGHT = 0.2;
 const MAX_SUGGESTIONS = 3;
@@ -89,7 +89,7 @@ const CANDIDATES = 10;
 /** What {@link SearchIndex.toJSON} writes and {@link SearchIndex.load} reads. */
 export interface SerializedIndex {
   readonly faq: object;
-  readonly policy: object;
+  readonly passages: SerializedPassages;
 }
 
 interface Hit {
@@ -130,20 +130,17 @@ function newBuilder(fields: Record<string, number>): lunr.Builder {
 }
 
 /**
- * Counts the documents of an index that contain a term in one of `fields`. FAQ weights leave out the
- * answer: every answer ends with where to do it (电子税务局, 12366), which would make the words of a
- * question about those channels look common.
+ * Counts the FAQ entries that contain a term in the fields that say what an entry is about. The
+ * answer is left out: every answer ends with where to do it (电子税务局, 12366), which would make
+ * the words of a question about those channels look common.
  */
-function documentFrequency(index: lunr.Index, term: string, fields: readonly string[]): number {
+function documentFrequency(index: lunr.Index, term: string): number {
   const posting = (index as unknown as { invertedIndex: Record<string, Record<string, object>> }).invertedIndex[term];
   if (!posting) return 0;
   const refs = new Set<string>();
-  for (const field of fields) for (const ref of Object.keys(posting[field] ?? {})) refs.add(ref);
+  for (const field of ['title', 'questions', 'keywords']) for (const ref of Object.keys(posting[field] ?? {})) refs.add(ref);
   return refs.size;
 }
-
-/** The FAQ fields that say what an entry is about. */
-const FAQ_TOPIC_FIELDS = ['title', 'questions', 'keywords'] as const;
 
 /**
  * The knowledge index: FAQ entries and policy summaries in one lunr index, statute articles in another.
@@ -153,6 +150,10 @@ const FAQ_TOPIC_FIELDS = ['title', 'questions', 'keywords'] as const;
 export class SearchIndex {
   private readonly byId = new Map<string, Entry>();
   private readonly passages = new Map<string, { statute: Statute; article: number; text: string }>();
+  /** Document numbers of the statute articles in the passage index: statute -> first document. */
+  private readonly firstDoc = new Map<Statute, number>();
+  /** Passage id of each document of the passage index. */
+  private readonly docIds: string[] = [];
   private readonly faqDocs: number;
   private readonly policyDocs: number;
   private readonly names: StatuteNames;
@@ -167,11 +168,18 @@ export class SearchIndex {
     private readonly analyzer: Analyzer,
     lexicon: Lexicon,
     private readonly faq: lunr.Index,
-    private readonly policy: lunr.Index,
+    private readonly policy: PassageIndex,
     private readonly thresholds: Thresholds,
   ) {
     for (const e of entries) this.byId.set(e.id, e);
-    for (const s of statutes) for (const a of s.articles) this.passages.set(passageId(s, a.number), { statute: s, article: a.number, text: a.text });
+    for (const s of statutes) {
+      this.firstDoc.set(s, this.docIds.length);
+      for (const a of s.articles) {
+        const id = passageId(s, a.number);
+        this.passages.set(id, { statute: s, article: a.number, text: a.text });
+        this.docIds.push(id);
+      }
+    }
     this.faqDocs = entries.length;
     this.policyDocs = this.passages.size;
     this.names = new StatuteNames(statutes, lexicon);
@@ -186,21 +194,19 @@ export class SearchIndex {
     for (const e of entries) {
       faq.add({ id: e.id, title: terms(e.title), questions: terms(e.questions.join('。')), keywords: terms(e.keywords.join(' ')), answer: terms(e.answer) });
     }
-    const policy = newBuilder(POLICY_FIELDS);
-    for (const s of statutes) {
-      const titleTerms = terms(shortTitle(s.title));
-      for (const a of s.articles) policy.add({ id: passageId(s, a.number), title: titleTerms, body: terms(a.text) });
-    }
-    return new SearchIndex(entries, statutes, analyzer, lexicon, faq.build(), policy.build(), thresholds);
+    const policy = PassageIndex.build((function* articleTerms() {
+      for (const s of statutes) for (const a of s.articles) yield terms(a.text);
+    })());
+    return new SearchIndex(entries, statutes, analyzer, lexicon, faq.build(), policy, thresholds);
   }
 
   /** Restores an index saved with {@link toJSON}; the entries and statutes must be those it was built from. */
   static load(saved: SerializedIndex, entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, thresholds = DEFAULT_THRESHOLDS): SearchIndex {
-    return new SearchIndex(entries, statutes, analyzer, lexicon, lunr.Index.load(saved.faq), lunr.Index.load(saved.policy), thresholds);
+    return new SearchIndex(entries, statutes, analyzer, lexicon, lunr.Index.load(saved.faq), PassageIndex.load(saved.passages), thresholds);
   }
 
   toJSON(): SerializedIndex {
-    return { faq: this.faq.toJSON(), policy: this.policy.toJSON() };
+    return { faq: this.faq.toJSON(), passages: this.policy.toJSON() };
   }
 
   /** Number of statute articles indexed. */
@@ -302,12 +308,18 @@ export class SearchIndex {
     return hits;
   }
 
-  private searchPolicy(terms: string[], within?: Statute): Hit[] {
-    const prefix = within ? `law/${shortTitle(within.title)}/` : '';
-    const resolve = (ref: string): Entry | undefined => (ref.startsWith(prefix) ? this.entry(ref) : undefined);
-    const titleTerms = within ? new Set(this.analyzer.terms(shortTitle(within.title))) : new Set<string>();
+  /** Articles of one statute ranked for the question's terms (the statute's own name left out). */
+  private searchPolicy(terms: string[], within: Statute): Hit[] {
+    const titleTerms = new Set(this.analyzer.terms(shortTitle(within.title)));
     const asked = terms.filter((t) => !titleTerms.has(t));
-    return this.rank(this.policy, asked.length > 0 ? asked : terms, resolve, (t) => this.policyWeight(t), within ? 200 : CANDIDATES).slice(0, CANDIDATES);
+    const query = asked.length > 0 ? asked : terms;
+    const total = query.reduce((sum, t) => sum + this.policy.idf(t), 0);
+    if (total === 0) return [];
+    const from = this.firstDoc.get(within) ?? 0;
+    return this.policy.search(query, from, from + within.articles.length, CANDIDATES).flatMap((h): Hit[] => {
+      const entry = this.entry(this.docIds[h.doc] as string);
+      return entry ? [{ entry, score: h.score, coverage: Math.min(1, h.evidence / total), evidence: h.evidence, similarity: 0 }] : [];
+    });
   }
 
   /**
@@ -338,16 +350,11 @@ export class SearchIndex {
   private faqWeight(term: string): number {
     let w = this.weights.get(term);
     if (w === undefined) {
-      const df = documentFrequency(this.faq, term, FAQ_TOPIC_FIELDS);
+      const df = documentFrequency(this.faq, term);
       w = df > 0 ? SearchIndex.idf(df, this.faqDocs) : this.oovWeight * (/^\d+$/.test(term) ? NUMBER_WEIGHT : 1);
       this.weights.set(term, w);
     }
     return w;
-  }
-
-  private policyWeight(term: string): number {
-    const df = documentFrequency(this.policy, term, Object.keys(POLICY_FIELDS));
-    return SearchIndex.idf(df, this.policyDocs) * (/^\d+$/.test(term) ? NUMBER_WEIGHT : 1);
   }
 
   private static idf(df: number, n: number): number {
