@@ -11,13 +11,16 @@ export const BODY_LIMIT = 256 * 1024;
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/** Where log lines go: standard output (the default), a stream of JSON lines (tests), or nowhere. */
+export type LogTarget = 'stdout' | { write(line: string): void } | false;
+
 /**
  * The service as it runs, not yet listening: Fastify with the production logger and body limit,
  * the app registered. Tests build it too (with `inject()`), passing fakes through `options`.
  */
-export async function buildServer(config: Config, options: Omit<AppOptions, 'config'> = {}, logger: boolean = true): Promise<FastifyInstance> {
+export async function buildServer(config: Config, options: Omit<AppOptions, 'config'> = {}, log: LogTarget = 'stdout'): Promise<FastifyInstance> {
   const fastify = Fastify({
-    logger: logger ? loggerOptions(config.logLevel) : false,
+    logger: log === false ? false : { ...loggerOptions(config.logLevel), ...(log === 'stdout' ? {} : { stream: log }) },
     bodyLimit: BODY_LIMIT,
     trustProxy: true,
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -3,19 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import pg from 'pg';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Message, Update } from 'telegraf/types';
 import { describe, it } from 'vitest';
-import app, { type AppOptions } from '../../src/app.js';
+import type { AppOptions } from '../../src/app.js';
 import type { ChannelAdapter, InboundHandler } from '../../src/channels/channel.js';
 import type { FloodRule } from '../../src/channels/gateway.js';
 import { loadConfig } from '../../src/config.js';
 import type { Channel, InboundMessage, OutboundMessage } from '../../src/core/conversation/types.js';
 import type { SearchIndex } from '../../src/core/search/index.js';
 import { openIndex } from '../../src/knowledge/open.js';
-import { BODY_LIMIT } from '../../src/server.js';
+import { buildServer } from '../../src/server.js';
 import type { Store } from '../../src/store/index.js';
+import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
 import { DEFAULT_BOT, type FakeBot, type FakeTelegramApi } from '../fakes/telegram-api.js';
 
 /** The knowledge folder that ships with the project. */
@@ -66,17 +66,7 @@ export interface DatabaseTarget {
   create(): Promise<TestDatabase>;
 }
 
-const PG_URL = process.env.TEST_DATABASE_URL?.trim() || null;
-
-async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
+const PG_URL = TEST_PG_URL;
 
 /** A temporary SQLite file. */
 export async function sqliteDatabase(): Promise<TestDatabase> {
@@ -87,11 +77,7 @@ export async function sqliteDatabase(): Promise<TestDatabase> {
 /** A new schema with a random name on TEST_DATABASE_URL, first on search_path through the connection options. */
 export async function postgresDatabase(base = PG_URL): Promise<TestDatabase> {
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
-  const schema = `chunfeng_channels_${randomBytes(6).toString('hex')}`;
-  await withClient(base, (c) => c.query(`create schema ${schema}`));
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: url.toString(), cleanup: () => withClient(base, (c) => c.query(`drop schema if exists ${schema} cascade`)).then(() => undefined) };
+  return freshPostgresSchema(base, 'chunfeng_channels');
 }
 
 export const DATABASES: readonly DatabaseTarget[] = [
@@ -136,7 +122,7 @@ export interface TestAppOptions {
 export interface TestApp {
   /** The server: inject, close. */
   readonly app: FastifyInstance;
-  /** The app plugin's own context, where its decorations live (the plugin is encapsulated, as in server.ts). */
+  /** The instance carrying the app's decorations (the same as `app` since the app is registered with fastify-plugin). */
   readonly scope: FastifyInstance;
   readonly store: Store;
   /** Warnings and errors the app logged. */
@@ -165,27 +151,18 @@ export async function buildApp(opts: TestAppOptions): Promise<TestApp> {
   };
   const config = loadConfig(env);
   const logs: LogLine[] = [];
-  const fastify = Fastify({
-    logger: {
-      level: config.logLevel,
-      stream: {
-        write(line: string) {
-          logs.push(JSON.parse(line) as LogLine);
-          if (process.env.TEST_LOG) process.stderr.write(line);
-        },
+  const fastify = await buildServer(
+    config,
+    { index: knowledgeIndex(), adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets, store: opts.store },
+    {
+      write(line: string) {
+        logs.push(JSON.parse(line) as LogLine);
+        if (process.env.TEST_LOG) process.stderr.write(line);
       },
     },
-    bodyLimit: BODY_LIMIT,
-  });
-  let scope: FastifyInstance | null = null;
-  // What `fastify.register(app, ...)` does, keeping hold of the context the app plugin runs in.
-  await fastify.register(async (child) => {
-    scope = child;
-    await app(child, { config, index: knowledgeIndex(), adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets, store: opts.store });
-  });
+  );
   await fastify.ready();
-  const inner = scope as unknown as FastifyInstance;
-  return { app: fastify, scope: inner, store: inner.store, logs, errors: () => logs.filter((l) => l.level >= 50) };
+  return { app: fastify, scope: fastify, store: fastify.store, logs, errors: () => logs.filter((l) => l.level >= 50) };
 }
 
 /** Resolves once the webhook takes updates (the Telegram adapter has started), or throws after `timeoutMs`. */

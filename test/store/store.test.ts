@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
+import { TEST_PG_URL, freshPostgresSchema, withClient } from '../helpers/databases.js';
 
 /** A fresh, empty database for one test, and how to throw it away. */
 interface Target {
@@ -13,7 +12,7 @@ interface Target {
   cleanup(): Promise<void>;
 }
 
-const PG_URL = process.env.TEST_DATABASE_URL?.trim() || null;
+const PG_URL = TEST_PG_URL;
 
 function sqliteTarget(): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'chunfeng-store-'));
@@ -22,23 +21,9 @@ function sqliteTarget(): Promise<Target> {
   return Promise.resolve({ url, cleanup: async () => rmSync(dir, { recursive: true, force: true }) });
 }
 
-async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A schema with a random name, so parallel and aborted runs never see each other's tables. */
-async function postgresTarget(base: string): Promise<Target & { schema: string }> {
-  const schema = `chunfeng_test_${randomBytes(6).toString('hex')}`;
-  await withClient(base, (c) => c.query(`create schema ${schema}`));
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: url.toString(), schema, cleanup: () => withClient(base, (c) => c.query(`drop schema ${schema} cascade`)).then(() => undefined) };
+function postgresTarget(base: string): Promise<Target & { schema: string }> {
+  return freshPostgresSchema(base);
 }
 
 const T0 = new Date('2026-11-22T08:00:00.000Z');

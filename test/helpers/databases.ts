@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** TEST_DATABASE_URL, or null: PostgreSQL suites are then skipped and say so. */
+export const TEST_PG_URL = process.env.TEST_DATABASE_URL?.trim() || null;
+
+/** Runs `run` with a connected client, and disconnects. */
+export async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A new schema with a random name on `base`, first on search_path through the connection options,
+ * so parallel and aborted runs never see each other's tables; `cleanup` drops it.
+ */
+export async function freshPostgresSchema(base: string, prefix = 'chunfeng_test'): Promise<{ url: string; schema: string; cleanup(): Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await withClient(base, (c) => c.query(`create schema ${schema}`));
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), schema, cleanup: () => withClient(base, (c) => c.query(`drop schema if exists ${schema} cascade`)).then(() => undefined) };
+}
