@@ -28,6 +28,8 @@ function isCalendarDate(value: string): boolean {
 
 /** Answer length that reads well in a chat bubble (characters). */
 export const ANSWER_LENGTH = { min: 80, max: 400 } as const;
+/** Alternative phrasings a FAQ entry should carry: enough to be found, few enough to stay distinct. */
+export const QUESTION_COUNT = { min: 5, max: 10 } as const;
 
 /**
  * Parses one knowledge file: front matter between `---` lines, then the answer.
@@ -114,6 +116,9 @@ export function parseEntryFile(file: string, text: string, kindFromFolder: 'faq'
   const title = str('title', true);
   const category = str('category', true);
   const questions = strList('questions');
+  if (kind === 'faq' && (questions.length < QUESTION_COUNT.min || questions.length > QUESTION_COUNT.max)) {
+    warn(keyLine('questions'), `有 ${questions.length} 种问法，建议 ${QUESTION_COUNT.min}-${QUESTION_COUNT.max} 种`);
+  }
   const keywords = strList('keywords');
   const sources = strList('sources');
   if (pairs.has('sources') && sources.length === 0) error(keyLine('sources'), '至少列出一个依据文件（sources）');

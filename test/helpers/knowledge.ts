@@ -88,7 +88,9 @@ export function faqFile(fields: { id: string; title: string; category?: string; 
     `id: ${fields.id}`,
     `title: ${fields.title}`,
     `category: ${fields.category ?? '测试'}`,
-    ...(fields.questions?.length ? ['questions:', ...fields.questions.map((q) => `  - ${q}`)] : []),
+    // Five phrasings at least, as kb lint asks: the given ones, then plain variants of the title.
+    'questions:',
+    ...[...(fields.questions ?? []), ...[1, 2, 3, 4, 5].map((i) => `${fields.title}（问法${i}）`)].slice(0, Math.max(5, fields.questions?.length ?? 0)).map((q) => `  - ${q}`),
     `keywords: [${(fields.keywords ?? []).join(', ')}]`,
     'sources:',
     '  - 国家税务总局公告2024年第1号',

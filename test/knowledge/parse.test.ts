@@ -8,7 +8,7 @@ function file(front: string[], answer = ANSWER): string {
   return ['---', ...front, '---', answer].join('\n');
 }
 
-const GOOD = ['id: deregister-shop', 'title: 个体户注销要办什么', 'category: 注销', 'questions:', '  - 小店关了怎么注销', 'keywords: [个体户注销, 清税证明]', 'sources:', '  - 税总发〔2019〕64号'];
+const GOOD = ['id: deregister-shop', 'title: 个体户注销要办什么', 'category: 注销', 'questions:', '  - 小店关了怎么注销', '  - 小店不开了税务上办什么', '  - 小店注销流程', '  - 小店关门要清税吗', '  - 小店注销能网上办吗', 'keywords: [个体户注销, 清税证明]', 'sources:', '  - 税总发〔2019〕64号'];
 
 function parse(text: string, kind: 'faq' | 'policy' = 'faq'): ParsedEntry {
   return parseEntryFile('knowledge/faq/deregister-shop.md', text, kind);
@@ -24,7 +24,7 @@ describe('parseEntryFile: a good entry', () => {
     const p = parse(file([...GOOD, 'valid_from: 2024-01-01', 'valid_until: 2027-12-31', 'audience:', '  taxpayerType: [个体工商户]', 'related: [deregister-company]']));
     expect(p.findings).toEqual([]);
     expect(p.entry).toEqual({
-      id: 'deregister-shop', kind: 'faq', title: '个体户注销要办什么', category: '注销', questions: ['小店关了怎么注销'],
+      id: 'deregister-shop', kind: 'faq', title: '个体户注销要办什么', category: '注销', questions: ['小店关了怎么注销', '小店不开了税务上办什么', '小店注销流程', '小店关门要清税吗', '小店注销能网上办吗'],
       keywords: ['个体户注销', '清税证明'], answer: ANSWER, sources: ['税总发〔2019〕64号'], validFrom: '2024-01-01', validUntil: '2027-12-31',
       audience: { taxpayerType: ['个体工商户'] }, related: ['deregister-company'], file: 'knowledge/faq/deregister-shop.md',
     });
@@ -100,11 +100,19 @@ describe('parseEntryFile: a broken file names the line and what is wrong', () =>
     expect(errors(p)).toEqual([{ line: GOOD.length + 3, message: expect.stringContaining('valid_until 早于 valid_from') }]);
   });
 
-  it('an optional list left empty is an empty list, not an error', () => {
+  it('an optional list left empty is an empty list, not an error (too few questions is a warning)', () => {
     const p = parse(file([...GOOD.filter((l) => l !== 'questions:' && !l.startsWith('  - 小店')), 'questions:', 'related:']));
-    expect(p.findings).toEqual([]);
+    expect(p.findings).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('0 种问法') })]);
     expect(p.entry?.questions).toEqual([]);
     expect(p.entry?.related).toEqual([]);
+  });
+
+  it('warns about fewer than 5 or more than 10 alternative questions', () => {
+    const only = (n: number): string[] => [...GOOD.filter((l) => !l.startsWith('  - 小店')).flatMap((l) => (l === 'questions:' ? [l, ...Array.from({ length: n }, (_, i) => `  - 小店注销问法${i}`)] : [l]))];
+    expect(parse(file(only(4))).findings).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('4 种问法') })]);
+    expect(parse(file(only(11))).findings).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('11 种问法') })]);
+    expect(parse(file(only(10))).findings).toEqual([]);
+    expect(parse(file(only(2)), 'policy').findings).toEqual([]);
   });
 
   it('a list expected: one question written as plain text', () => {
