@@ -48,6 +48,12 @@ export interface WechatOptions {
   /** A ready puppet to use instead of loading `puppet` by name; tests pass a PuppetMock. */
   readonly puppetInstance?: Puppet;
   readonly restartBackoff?: RestartBackoff;
+  /**
+   * Where the login session is kept (Wechaty's memory card, `<session>.memory-card.json`), so a
+   * restart does not ask for a new QR scan; it is a credential, so it belongs in the data folder.
+   * Unset: nothing is kept.
+   */
+  readonly session?: string;
 }
 
 /** The login QR code while the account waits to be scanned: the text to encode and Wechaty's scan status. */
@@ -115,14 +121,13 @@ export class WechatAdapter implements ChannelAdapter {
     this.log = opts.log;
     this.backoff = opts.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
     this.restartDelayMs = this.backoff.firstMs;
-    // No `name`: a named Wechaty keeps its memory card (where puppets such as wechat4u save the login
-    // session) in `<name>.memory-card.json` in the working folder, a credential file nobody asked for.
     const options: WechatyOptions = opts.puppetInstance
       ? { puppet: opts.puppetInstance }
       : {
           // Wechaty types the name as one of the puppets it knows; any installed puppet package resolves at run time.
           puppet: opts.puppet as PuppetModuleName,
           puppetOptions: opts.token ? { token: opts.token } : {},
+          ...(opts.session ? { name: opts.session } : {}),
         };
     this.bot = WechatyBuilder.build(options);
     this.listen();

@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin';
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { ChannelAdapter, SendBudget } from '../channels/channel.js';
 import { Gateway, type FloodRule } from '../channels/gateway.js';
@@ -46,7 +48,10 @@ export default fp<ChannelsPluginOptions>(
     }
     if (!opts.adapters && config.wechat.puppet) {
       const { WechatAdapter } = await import('../channels/wechat.js');
-      adapters.push(new WechatAdapter({ puppet: config.wechat.puppet, token: config.wechat.token, botNames: config.botNames, log: log.child({ channel: 'wechat' }) }));
+      mkdirSync(config.dataDir, { recursive: true });
+      adapters.push(new WechatAdapter({
+        puppet: config.wechat.puppet, token: config.wechat.token, botNames: config.botNames, session: join(config.dataDir, 'wechat'), log: log.child({ channel: 'wechat' }),
+      }));
     }
     const webhookAdapter = telegram ?? (adapters.find((a) => a instanceof TelegramAdapter) as TelegramAdapter | undefined) ?? null;
 
