@@ -54,11 +54,10 @@ function lint(config: Config): number {
 
 function exportEntries(config: Config): number {
   const index = indexFor(config);
-  const all = [...index.entries, ...index.statutes.flatMap((s) => s.articles.map((a) => index.entry(`law/${s.title.replace(/^中华人民共和国/, '')}/${a.number}`)))];
-  const out = all.flatMap((e) => (e ? [{
+  const out = [...index.entries, ...index.articles()].map((e) => ({
     id: e.id, kind: e.kind, title: e.title, category: e.category, questions: e.questions, keywords: e.keywords,
     answer: e.answer, sources: e.sources, valid_from: e.validFrom, valid_until: e.validUntil,
-  }] : []));
+  }));
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   return 0;
 }

@@ -14,6 +14,11 @@ export interface Config {
   readonly telegram: { readonly token: string | null; readonly apiRoot: string | null; readonly webhookSecret: string | null };
   readonly wechat: { readonly puppet: string | null; readonly token: string | null };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Whether X-Forwarded-For names the client (TRUST_PROXY): false by default, else anyone could pick
+   * their own address and escape the per-client rate limit; `true`, or a list of proxy addresses.
+   */
+  readonly trustProxy: boolean | string[];
   /** Questions one web client may ask per minute on POST /api/ask. */
   readonly askRatePerMinute: number;
   /** The tax office named to users who ask for a person (OFFICE_NAME, OFFICE_CONTACT); null: only 12366. */
@@ -40,6 +45,8 @@ function isDirectory(path: string): boolean {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A bearer token shorter than this is guessable. */
+const MIN_ADMIN_TOKEN = 16;
 
 /** The knowledge folder that ships with the package, used when ./knowledge does not exist. */
 const PACKAGED_KNOWLEDGE = fileURLToPath(new URL('../knowledge', import.meta.url));
@@ -77,7 +84,7 @@ function url(env: Env, name: string, protocols: string[]): string | null {
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || 'sqlite:./data/chunfeng.db';
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL', '应为 sqlite:文件路径 或 postgres://...', databaseUrl);
+    throw new ConfigError('DATABASE_URL', '应为 sqlite:文件路径 或 postgres://...', databaseUrl.replace(/\/\/[^@/]*@/, '//***@'));
   }
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `应为 ${LOG_LEVELS.join('/')} 之一`, logLevel);
@@ -92,6 +99,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', '应为 1-256 个字母、数字、_ 或 -（Telegram 的要求）', '***');
   }
 
+  const adminToken = optional(env, 'ADMIN_TOKEN');
+  if (adminToken !== null && adminToken.length < MIN_ADMIN_TOKEN) throw new ConfigError('ADMIN_TOKEN', `应至少 ${MIN_ADMIN_TOKEN} 个字符（不设置则首次启动时生成）`, '***');
+  const proxy = optional(env, 'TRUST_PROXY');
+  const trustProxy = proxy === null || proxy === 'false' ? false : proxy === 'true' ? true : proxy.split(',').map((p) => p.trim()).filter(Boolean);
   const officeName = optional(env, 'OFFICE_NAME');
   if (!officeName && optional(env, 'OFFICE_CONTACT')) throw new ConfigError('OFFICE_NAME', '设置 OFFICE_CONTACT 时也要设置办税服务厅名称', '');
 
@@ -102,7 +113,8 @@ export function loadConfig(env: Env = process.env): Config {
     knowledgeDir,
     policyDirs,
     dataDir: env.DATA_DIR?.trim() || './data',
-    adminToken: optional(env, 'ADMIN_TOKEN'),
+    adminToken,
+    trustProxy,
     telegram: { token: optional(env, 'TELEGRAM_BOT_TOKEN'), apiRoot: url(env, 'TELEGRAM_API_ROOT', ['http:', 'https:']), webhookSecret },
     wechat: { puppet: optional(env, 'WECHAT_PUPPET'), token: optional(env, 'WECHAT_PUPPET_TOKEN') },
     logLevel,

@@ -1,4 +1,4 @@
-import type { LoggerOptions } from 'pino';
+import { stdSerializers, type LoggerOptions } from 'pino';
 
 /**
  * Personal data that must not reach the log, wherever it appears in a message or a field: ID card
@@ -38,6 +38,8 @@ export function loggerOptions(level: string): LoggerOptions {
     level,
     redact: { paths: [...SECRET_PATHS], censor: '[已隐去]' },
     formatters: { log: (obj) => redactDeep(obj, 0) as Record<string, unknown> },
+    // Serializers run after the formatter, so an error's message and stack are masked here.
+    serializers: { err: (err: Error) => redactDeep(stdSerializers.err(err), 0) },
     hooks: {
       logMethod(args, method) {
         method.apply(this, args.map((a) => (typeof a === 'string' ? redactPersonalData(a) : a)) as Parameters<typeof method>);

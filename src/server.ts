@@ -22,7 +22,7 @@ export async function buildServer(config: Config, options: Omit<AppOptions, 'con
   const fastify = Fastify({
     logger: log === false ? false : { ...loggerOptions(config.logLevel), ...(log === 'stdout' ? {} : { stream: log }) },
     bodyLimit: BODY_LIMIT,
-    trustProxy: true,
+    trustProxy: config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Registered without encapsulation (fastify-plugin), as fastify-cli does: the app's decorators
   // (store, knowledge, gateway) are reachable on the instance tests and the server hold.
@@ -51,5 +51,12 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 
-  await fastify.listen({ port: config.port, host: config.host });
+  try {
+    await fastify.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // listen() ran ready() first: channels and the database are already open. Close them, or the
+    // process would go on answering chats after reporting that it could not start.
+    await fastify.close().catch(() => undefined);
+    throw err;
+  }
 }

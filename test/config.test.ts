@@ -43,13 +43,13 @@ describe('loadConfig: defaults', () => {
   it('reads every variable', () => {
     const c = loadConfig({
       PORT: '8080', HOST: '0.0.0.0', DATABASE_URL: 'postgres://chunfeng@db/chunfeng', KNOWLEDGE_DIR: REAL_KNOWLEDGE,
-      POLICY_DIRS: ` ${dir} ,${REAL_KNOWLEDGE}`, DATA_DIR: join(dir, 'data'), ADMIN_TOKEN: 'secret-admin', TELEGRAM_BOT_TOKEN: '123:abc',
+      POLICY_DIRS: ` ${dir} ,${REAL_KNOWLEDGE}`, DATA_DIR: join(dir, 'data'), ADMIN_TOKEN: 'secret-admin-token-0001', TELEGRAM_BOT_TOKEN: '123:abc',
       TELEGRAM_API_ROOT: 'http://127.0.0.1:9000', TELEGRAM_WEBHOOK_SECRET: 'hook_secret-1', WECHAT_PUPPET: 'wechaty-puppet-mock',
       WECHAT_PUPPET_TOKEN: 'tok', LOG_LEVEL: 'debug', ASK_RATE_LIMIT: '5',
     });
     expect(c).toMatchObject({
       port: 8080, host: '0.0.0.0', databaseUrl: 'postgres://chunfeng@db/chunfeng', knowledgeDir: REAL_KNOWLEDGE, policyDirs: [dir, REAL_KNOWLEDGE],
-      dataDir: join(dir, 'data'), adminToken: 'secret-admin', telegram: { token: '123:abc', apiRoot: 'http://127.0.0.1:9000', webhookSecret: 'hook_secret-1' },
+      dataDir: join(dir, 'data'), adminToken: 'secret-admin-token-0001', telegram: { token: '123:abc', apiRoot: 'http://127.0.0.1:9000', webhookSecret: 'hook_secret-1' },
       wechat: { puppet: 'wechaty-puppet-mock', token: 'tok' }, logLevel: 'debug', askRatePerMinute: 5,
     });
   });
@@ -80,6 +80,7 @@ describe('loadConfig: each bad value names its variable', () => {
     ['LOG_LEVEL', 'verbose'],
     ['ASK_RATE_LIMIT', '0'],
     ['ASK_RATE_LIMIT', 'many'],
+    ['ADMIN_TOKEN', 'short'],
   ])('%s=%s', (variable, value) => {
     const err = refused({ [variable]: value });
     expect(err.variable).toBe(variable);
@@ -102,5 +103,13 @@ describe('loadConfig: each bad value names its variable', () => {
   it('never echoes a secret in the message', () => {
     const secret = 'my secret value!';
     expect(refused({ TELEGRAM_WEBHOOK_SECRET: secret }).message).not.toContain(secret);
+    expect(refused({ ADMIN_TOKEN: 'short-token' }).message).not.toContain('short-token');
+    expect(refused({ DATABASE_URL: 'mysql://chunfeng:pa55word@db/chunfeng' }).message).not.toContain('pa55word');
+  });
+
+  it('trusts X-Forwarded-For only when TRUST_PROXY says so', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.0.2' }).trustProxy).toEqual(['10.0.0.1', '10.0.0.2']);
   });
 });

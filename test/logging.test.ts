@@ -30,4 +30,15 @@ describe('loggerOptions', () => {
     expect(line.msg).toBe('用户 [手机号] 发来消息');
     expect(lines[0]).not.toMatch(/s3cret|tok-123|13812345678|13912345678/);
   });
+
+  it('masks personal data in a logged error, message and stack', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => { lines.push(String(chunk)); done(); } });
+    const log = pino(loggerOptions('info'), sink);
+    log.error({ err: new Error('Key (phone)=(13812345678) already exists') }, '保存失败');
+    const line = JSON.parse(lines[0] as string);
+    expect(line.err.message).toBe('Key (phone)=([手机号]) already exists');
+    expect(line.err.stack).not.toContain('13812345678');
+    expect(line.err.type).toBe('Error');
+  });
 });

@@ -26,15 +26,14 @@ export interface ChannelAdapter {
 
 /**
  * A send that did not go through. `refused`: the network answered no (Telegram 400/403/429, a
- * WeChat room we left); retrying the same message will not help, except after `retryAfterMs`.
- * `network`: no answer at all; the same message may go through later.
+ * WeChat room we left); retrying the same message at once will not help. `network`: no answer, or
+ * the network's own failure (Telegram 5xx); the same message may go through later.
  */
 export class ChannelError extends Error {
   constructor(
     readonly channel: Channel,
     readonly kind: 'refused' | 'network',
     message: string,
-    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'ChannelError';

@@ -47,14 +47,21 @@ export class Gateway {
     this.now = opts.now ?? (() => new Date());
   }
 
-  /** The handler to give an adapter's `start`; errors are logged, never thrown into the channel library. */
+  /**
+   * The handler to give an adapter's `start`. A failure is logged and rejects, so a webhook can answer
+   * 5xx and be retried; when it happened before the message was stored, the message's dedupe key is
+   * forgotten so the retry is handled rather than dropped as a duplicate.
+   */
   handlerFor(adapter: ChannelAdapter): InboundHandler {
     return (msg) => {
-      const work = this.handle(adapter, msg).catch((err: unknown) => {
+      const work = this.handle(adapter, msg);
+      const tracked = work.catch(() => undefined);
+      this.inFlight.add(tracked);
+      void tracked.finally(() => this.inFlight.delete(tracked));
+      return work.catch((err: unknown) => {
         this.opts.log.error({ err, channel: msg.channel, chatId: msg.chatId, messageId: msg.messageId }, '处理消息失败');
+        throw err;
       });
-      this.inFlight.add(work);
-      return work.finally(() => this.inFlight.delete(work));
     };
   }
 
@@ -67,11 +74,24 @@ export class Gateway {
     const { store, metrics, log } = this.opts;
     const started = performance.now();
     metrics.messagesIn.inc({ channel: msg.channel });
-    if (!(await store.dedupe.firstSeen(msg.channel, `${msg.chatId}:${msg.messageId}`, this.now()))) {
+    const dedupeKey = `${msg.chatId}:${msg.messageId}`;
+    if (!(await store.dedupe.firstSeen(msg.channel, dedupeKey, this.now()))) {
       metrics.dropped.inc({ channel: msg.channel, reason: 'duplicate' });
       log.debug({ channel: msg.channel, messageId: msg.messageId }, '重复消息，已忽略');
       return;
     }
+    const progress = { stored: false };
+    try {
+      await this.answer(adapter, msg, started, progress);
+    } catch (err) {
+      if (!progress.stored) await store.dedupe.forget(msg.channel, dedupeKey).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Handles a message seen for the first time; marks `progress.stored` once the inbound message is stored. */
+  private async answer(adapter: ChannelAdapter, msg: InboundMessage, started: number, progress: { stored: boolean }): Promise<void> {
+    const { store, metrics } = this.opts;
     const chatId = await store.identities.upsertChat({ channel: msg.channel, channelChatId: msg.chatId, kind: msg.chatKind }, this.now());
     const userId = await store.identities.upsertUser({ channel: msg.channel, channelUserId: msg.userId, displayName: msg.userName }, this.now());
     const key: SuggestionKey = { channel: msg.channel, chatId: msg.chatId, userId: msg.userId };
@@ -92,6 +112,7 @@ export class Gateway {
       channel: msg.channel, chatId, userId, direction: 'in', channelMessageId: msg.messageId, text: msg.text, at: msg.at,
       decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason } : null,
     });
+    progress.stored = true;
     const keepOffer = async (): Promise<void> => {
       if (pendingIds) await store.suggestions.put(key, pendingIds, SUGGESTION_TTL_MS, this.now());
     };

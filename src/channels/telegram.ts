@@ -39,7 +39,12 @@ export class TelegramAdapter implements ChannelAdapter {
     // webhookReply off: every call goes to the Bot API, so replies are sent (and counted) the same
     // way in webhook and polling mode.
     this.bot = new Telegraf(opts.token, { telegram: { ...(opts.apiRoot ? { apiRoot: opts.apiRoot } : {}), webhookReply: false } });
-    this.bot.catch((err) => opts.log.error({ err }, 'Telegram 更新处理失败'));
+    // In webhook mode a failure reaches the route, which answers 5xx so that Telegram sends the update
+    // again; in polling mode throwing would stop polling, so the failure is only logged (the gateway
+    // has logged it with the message's details already).
+    this.bot.catch((err) => {
+      if (opts.webhookSecret) throw err;
+    });
   }
 
   botNames = (): readonly string[] => (this.bot.botInfo ? [this.bot.botInfo.username] : []);
@@ -68,10 +73,8 @@ export class TelegramAdapter implements ChannelAdapter {
     try {
       await this.bot.telegram.sendMessage(out.chatId, out.text, reply);
     } catch (err) {
-      if (err instanceof TelegramError) {
-        const retryAfter = err.response.parameters?.retry_after;
-        throw new ChannelError('telegram', 'refused', `Telegram 拒绝发送（${err.code}）：${err.description}`, retryAfter ? retryAfter * 1000 : null);
-      }
+      // 5xx is Telegram failing, not refusing: the same message may go through later.
+      if (err instanceof TelegramError && err.code < 500) throw new ChannelError('telegram', 'refused', `Telegram 拒绝发送（${err.code}）：${err.description}`);
       throw new ChannelError('telegram', 'network', `无法连接 Telegram：${err instanceof Error ? err.message : String(err)}`);
     }
   }

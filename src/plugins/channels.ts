@@ -66,7 +66,6 @@ export default fp<ChannelsPluginOptions>(
     });
     fastify.decorate('gateway', gateway);
 
-    /** Adapters running, and whether the app is closing (an adapter that finishes starting then is stopped at once). */
     const qrAdapter = adapters.find((a) => a.loginQr);
     if (qrAdapter) {
       fastify.get('/admin/wechat/qr', {
@@ -79,6 +78,7 @@ export default fp<ChannelsPluginOptions>(
       });
     }
 
+    /** Adapters running, and whether the app is closing (an adapter that finishes starting then is stopped at once). */
     const started: ChannelAdapter[] = [];
     let starting: ChannelAdapter | null = null;
     let closing = false;

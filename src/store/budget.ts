@@ -10,6 +10,8 @@ export interface BudgetRepository {
    * others. Use one `windowMs` per key.
    */
   tryConsume(key: string, windowMs: number, limit: number, now?: Date): Promise<boolean>;
+  /** Forgets keys whose latest window started before `before` (their count no longer matters); returns how many. */
+  prune(before: Date): Promise<number>;
 }
 
 /**
@@ -47,6 +49,11 @@ export function budgetRepository(db: Kysely<Database>): BudgetRepository {
         .returning('count')
         .executeTakeFirst();
       return row !== undefined;
+    },
+
+    async prune(before) {
+      const result = await db.deleteFrom('send_budget').where('window_start', '<', toStored(before)).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

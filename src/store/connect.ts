@@ -99,7 +99,9 @@ async function migrateSqlite(file: Sqlite, db: Kysely<Database>): Promise<void> 
 }
 
 async function connectPostgres(databaseUrl: string, options: ConnectOptions): Promise<Connection> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, application_name: 'chunfeng' });
+  // Timeouts: with the database unreachable, handlers, /readyz and shutdown fail after a while
+  // instead of waiting for ever.
+  const pool = new pg.Pool({ connectionString: databaseUrl, application_name: 'chunfeng', connectionTimeoutMillis: 5_000, query_timeout: 15_000 });
   pool.on('error', (err) => options.onPoolError?.(err));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {

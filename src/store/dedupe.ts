@@ -11,6 +11,8 @@ export interface DedupeRepository {
   firstSeen(channel: string, key: string, now?: Date): Promise<boolean>;
   /** Forgets keys first seen before `before` (Telegram retries for a day at most); returns how many. */
   prune(before: Date): Promise<number>;
+  /** Forgets one key, so a retry of an update whose handling failed is handled again. */
+  forget(channel: string, key: string): Promise<void>;
 }
 
 /**
@@ -27,6 +29,10 @@ export function dedupeRepository(db: Kysely<Database>): DedupeRepository {
         .returning('update_key')
         .executeTakeFirst();
       return row !== undefined;
+    },
+
+    async forget(channel, key) {
+      await db.deleteFrom('processed_updates').where('channel', '=', channel).where('update_key', '=', key).execute();
     },
 
     async prune(before) {

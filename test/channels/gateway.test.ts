@@ -239,6 +239,22 @@ describeEachDatabase('Gateway', (db) => {
     });
   });
 
+  describe('a failure while handling', () => {
+    it('lets a retry of the same message be handled when the first attempt failed before storing it', async () => {
+      const adapter = new FakeAdapter();
+      const t = await start(adapter);
+      const msg = adapter.message(QUESTION, { chatKind: 'private', userId: 'u-retry' });
+      const record = vi.spyOn(t.store.messages, 'record').mockRejectedValueOnce(new Error('database unavailable'));
+      await expect(adapter.deliver(msg)).rejects.toThrow('database unavailable');
+      expect(adapter.sends).toHaveLength(0);
+
+      await adapter.deliver(msg);
+      expect(adapter.sends).toHaveLength(1);
+      expect(adapter.sends[0]!.out.text).toContain(title('deregister-individual'));
+      record.mockRestore();
+    });
+  });
+
   describe('graceful shutdown', () => {
     it('app.close() waits for a message being handled to finish sending and be stored', async () => {
       const adapter = new FakeAdapter('telegram');

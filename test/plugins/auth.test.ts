@@ -70,9 +70,9 @@ describe('admin token and roles', () => {
   it('takes a changed ADMIN_TOKEN as the new admin token', async () => {
     const dir = tempDir('chunfeng-auth-');
     dirs.push(dir);
-    await (await app({ ADMIN_TOKEN: 'old-token-value' }, dir)).close();
-    const server = await app({ ADMIN_TOKEN: 'new-token-value' }, dir);
-    expect(await server.store.accounts.byToken('old-token-value')).toBeNull();
-    expect(await server.store.accounts.byToken('new-token-value')).toMatchObject({ role: 'admin' });
+    await (await app({ ADMIN_TOKEN: 'old-admin-token-value' }, dir)).close();
+    const server = await app({ ADMIN_TOKEN: 'new-admin-token-value' }, dir);
+    expect(await server.store.accounts.byToken('old-admin-token-value')).toBeNull();
+    expect(await server.store.accounts.byToken('new-admin-token-value')).toMatchObject({ role: 'admin' });
   });
 });

@@ -77,6 +77,8 @@ const FAQ_FIELDS = { title: 3, questions: 2, keywords: 2, answer: 1 } as const;
 /** Numbers the knowledge never mentions (a sales figure, a date) are details of a question, not its subject. */
 const NUMBER_WEIGHT = 0.2;
 const MAX_SUGGESTIONS = 3;
+/** Characters of a message that are analysed: a question is short; a pasted document is not one. */
+const MAX_ANALYZED = 1000;
 /** Share of a question a statute article must contain to answer a question that names its statute. */
 const STATUTE_COVERAGE = 0.5;
 /** Share of the question an article of a named statute must contain to be cited. */
@@ -214,6 +216,11 @@ export class SearchIndex {
     return this.policyDocs;
   }
 
+  /** Every statute article as an entry, in statute order (for `kb export`). */
+  articles(): Entry[] {
+    return [...this.passages].map(([id, p]) => this.passageEntry(id, p.statute, p.article, p.text));
+  }
+
   /** Looks up an entry or a statute article by id. */
   entry(id: string): Entry | undefined {
     const found = this.byId.get(id);
@@ -230,7 +237,7 @@ export class SearchIndex {
 
   /** Answers one question; `now` decides which entries are in force. */
   ask(q: string, now: Date = new Date()): Answer {
-    const analysis = this.analyzer.analyze(q);
+    const analysis = this.analyzer.analyze(q.length > MAX_ANALYZED ? q.slice(0, MAX_ANALYZED) : q);
     const ref = this.policyDocs > 0 ? this.names.find(analysis.normalized) : null;
     if (ref?.article != null) {
       const id = passageId(ref.statute, ref.article);
@@ -348,12 +355,13 @@ export class SearchIndex {
   }
 
   private faqWeight(term: string): number {
-    let w = this.weights.get(term);
-    if (w === undefined) {
-      const df = documentFrequency(this.faq, term);
-      w = df > 0 ? SearchIndex.idf(df, this.faqDocs) : this.oovWeight * (/^\d+$/.test(term) ? NUMBER_WEIGHT : 1);
-      this.weights.set(term, w);
-    }
+    const cached = this.weights.get(term);
+    if (cached !== undefined) return cached;
+    const df = documentFrequency(this.faq, term);
+    if (df === 0) return this.oovWeight * (/^\d+$/.test(term) ? NUMBER_WEIGHT : 1);
+    // Only words of the knowledge are cached: users' other words would grow the cache without end.
+    const w = SearchIndex.idf(df, this.faqDocs);
+    this.weights.set(term, w);
     return w;
   }
 
