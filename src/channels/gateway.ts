@@ -7,6 +7,9 @@ import type { InboundMessage, OutboundMessage } from '../core/conversation/types
 import type { Metrics } from '../metrics.js';
 import { ChannelError, DEFAULT_BUDGETS, type ChannelAdapter, type InboundHandler, type SendBudget } from './channel.js';
 
+/** Chats and users whose store ids an instance keeps in memory. */
+const IDENTITY_CACHE_SIZE = 10_000;
+
 /** How long an offer of suggestions stays open for "reply 1-3". */
 const SUGGESTION_TTL_MS = 30 * 60_000;
 
@@ -39,6 +42,7 @@ export interface GatewayOptions {
  */
 export class Gateway {
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly identities = new Map<string, string>();
   private readonly flood: FloodRule;
   private readonly now: () => Date;
 
@@ -92,11 +96,13 @@ export class Gateway {
   /** Handles a message seen for the first time; marks `progress.stored` once the inbound message is stored. */
   private async answer(adapter: ChannelAdapter, msg: InboundMessage, started: number, progress: { stored: boolean }): Promise<void> {
     const { store, metrics } = this.opts;
-    const chatId = await store.identities.upsertChat({ channel: msg.channel, channelChatId: msg.chatId, kind: msg.chatKind }, this.now());
-    const userId = await store.identities.upsertUser({ channel: msg.channel, channelUserId: msg.userId, displayName: msg.userName }, this.now());
+    const chatId = await this.identity(`chat\0${msg.channel}\0${msg.chatId}`, () =>
+      store.identities.upsertChat({ channel: msg.channel, channelChatId: msg.chatId, kind: msg.chatKind }, this.now()));
+    const userId = await this.identity(`user\0${msg.channel}\0${msg.userId}\0${msg.userName}`, () =>
+      store.identities.upsertUser({ channel: msg.channel, channelUserId: msg.userId, displayName: msg.userName }, this.now()));
     const key: SuggestionKey = { channel: msg.channel, chatId: msg.chatId, userId: msg.userId };
     const index = this.opts.index();
-    const pendingIds = await store.suggestions.take(key, this.now());
+    const pendingIds = await store.suggestions.get(key, this.now());
     const pending = (pendingIds ?? []).flatMap((id): Suggestion[] => {
       const entry = index.entry(id);
       return entry ? [{ id, title: entry.title, score: 0 }] : [];
@@ -113,25 +119,38 @@ export class Gateway {
       decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason } : null,
     });
     progress.stored = true;
-    const keepOffer = async (): Promise<void> => {
-      if (pendingIds) await store.suggestions.put(key, pendingIds, SUGGESTION_TTL_MS, this.now());
-    };
-    if (decision.kind === 'ignore') return keepOffer();
+    // Chatter and dropped messages leave an offer as it was (and expiring when it was due).
+    if (decision.kind === 'ignore') return;
 
     const floodKey = `flood:${msg.channel}:${msg.chatId}:${msg.userId}`;
     if (!(await store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, this.now()))) {
       metrics.dropped.inc({ channel: msg.channel, reason: 'flood' });
-      await keepOffer();
       if (await store.budget.tryConsume(`${floodKey}:warned`, this.flood.windowMs, 1, this.now())) {
         await this.send(adapter, chatId, quoteReply(msg, FLOOD_WARNING, adapter.maxLength));
       }
       return;
     }
 
-    if (decision.offer) await store.suggestions.put(key, decision.offer.map((s) => s.id), SUGGESTION_TTL_MS, this.now());
+    const offered = decision.offer?.map((s) => s.id) ?? null;
+    if (offered && offered.join('\n') !== pendingIds?.join('\n')) await store.suggestions.put(key, offered, SUGGESTION_TTL_MS, this.now());
+    else if (!offered && pendingIds) await store.suggestions.take(key, this.now());
     if (answer) metrics.decisions.inc({ channel: msg.channel, reason: answer.reason });
     await this.send(adapter, chatId, (decision as Reply).messages);
     metrics.replySeconds.observe({ channel: msg.channel }, (performance.now() - started) / 1000);
+  }
+
+  /**
+   * The store id of a chat or user, upserted the first time this instance meets it. Ids never change
+   * once made (upserts return the existing one), so caching them is safe with several instances; the
+   * user key holds the display name, so a renamed user is written again. Bounded: oldest out first.
+   */
+  private async identity(key: string, upsert: () => Promise<string>): Promise<string> {
+    const known = this.identities.get(key);
+    if (known) return known;
+    const id = await upsert();
+    if (this.identities.size >= IDENTITY_CACHE_SIZE) this.identities.delete(this.identities.keys().next().value as string);
+    this.identities.set(key, id);
+    return id;
   }
 
   /** Sends within the chat's and the account's budgets, storing each message that went out. */

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import { migrateToLatest } from './migrations.js';
+import { migrateToLatest, postgresLock } from './migrations.js';
 import type { Database } from './schema.js';
 
 /**
@@ -80,9 +80,8 @@ async function connectSqlite(path: string): Promise<Connection> {
 }
 
 /**
- * Kysely runs SQLite migrations without a transaction or a lock, so a migration that fails halfway
- * leaves its first tables behind, and two processes starting together both try to create them. One
- * `BEGIN IMMEDIATE` around the run fixes both: SQLite's DDL is transactional, the Kysely dialect sends
+ * Migrations on SQLite run inside one `BEGIN IMMEDIATE`, so a migration that fails halfway leaves
+ * nothing behind and two processes starting together do not both create the tables: SQLite's DDL is transactional, the Kysely dialect sends
  * everything over this same connection, and the write lock makes a second process wait (busy
  * timeout) and then find the migrations applied. Within one process the lock would block the thread
  * that holds it, so migrations of the same file are chained instead.
@@ -90,7 +89,7 @@ async function connectSqlite(path: string): Promise<Connection> {
 async function migrateSqlite(file: Sqlite, db: Kysely<Database>): Promise<void> {
   file.exec('BEGIN IMMEDIATE');
   try {
-    await migrateToLatest(db as Kysely<unknown>, { bookkeepingSchema: null });
+    await migrateToLatest(db as Kysely<unknown>);
     file.exec('COMMIT');
   } catch (err) {
     if (file.inTransaction) file.exec('ROLLBACK');
@@ -106,9 +105,12 @@ async function connectPostgres(databaseUrl: string, options: ConnectOptions): Pr
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
-    const schema = rows[0]?.schema ?? null;
-    if (schema === null) throw new Error('PostgreSQL 的 search_path 中没有存在的 schema，无法建表');
-    await migrateToLatest(db as Kysely<unknown>, { bookkeepingSchema: schema });
+    if ((rows[0]?.schema ?? null) === null) throw new Error('PostgreSQL 的 search_path 中没有存在的 schema，无法建表');
+    // PostgreSQL's DDL is transactional: a migration that fails leaves nothing behind.
+    await (db as Kysely<unknown>).transaction().execute(async (trx) => {
+      await postgresLock(trx);
+      await migrateToLatest(trx);
+    });
   } catch (err) {
     await db.destroy();
     throw err;

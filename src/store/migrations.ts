@@ -1,8 +1,8 @@
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /**
  * Every schema change, applied in name order by {@link migrateToLatest} and recorded in
- * `kysely_migration`. Never edit or rename one that has shipped: add the next one instead.
+ * `chunfeng_migrations`. Never edit or rename one that has shipped: add the next one instead.
  *
  * Migrations take `Kysely<unknown>`, not `Kysely<Database>`: `Database` describes the latest
  * schema, and an old migration must keep compiling after the schema moves on. Column types are the
@@ -96,29 +96,39 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   },
 };
 
-/** Where Kysely keeps its migration bookkeeping; null: the connection's default schema. */
-export interface MigrateOptions {
-  /**
-   * Needed on PostgreSQL: without it Kysely looks for its `kysely_migration` table in every schema
-   * it can see, finds another schema's table (another test run, another app) and then fails to
-   * read it through the search_path.
-   */
-  readonly bookkeepingSchema: string | null;
+/** Names of the migrations applied, in this database's own table. */
+const BOOKKEEPING = 'chunfeng_migrations';
+
+/**
+ * Applies every migration not applied yet, in name order, recording each in `chunfeng_migrations`;
+ * running it again is a no-op. Throws naming the migration that failed.
+ *
+ * Kysely's own Migrator is not used: it looks for its table by listing every table of every schema
+ * the connection can see, which races with other schemas being created or dropped at the same time
+ * (parallel test runs, other applications sharing the database) and then fails with "schema does
+ * not exist". This runner only touches its own table. The caller makes the run exclusive: on
+ * PostgreSQL with `postgresLock` inside a transaction, on SQLite with BEGIN IMMEDIATE (connect.ts).
+ */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  await sql`create table if not exists ${sql.table(BOOKKEEPING)} (name text primary key, applied_at text not null)`.execute(db);
+  const { rows } = await sql<{ name: string }>`select name from ${sql.table(BOOKKEEPING)}`.execute(db);
+  const applied = new Set(rows.map((r) => r.name));
+  for (const name of Object.keys(MIGRATIONS).sort()) {
+    if (applied.has(name)) continue;
+    try {
+      await (MIGRATIONS[name] as Migration).up(db);
+    } catch (err) {
+      throw new Error(`数据库迁移 ${name} 失败：${String(err)}`, { cause: err });
+    }
+    await sql`insert into ${sql.table(BOOKKEEPING)} (name, applied_at) values (${name}, ${new Date().toISOString()})`.execute(db);
+  }
 }
 
 /**
- * Applies every migration not applied yet; running it again is a no-op. On PostgreSQL Kysely runs
- * them in one transaction under an advisory lock, so instances starting together apply them once;
- * on SQLite the caller provides that (see connect.ts). Throws naming the migration that failed.
+ * Takes PostgreSQL's transaction-scoped advisory lock for migrating the current schema, so instances
+ * starting together migrate one after the other (the second finds everything applied); other
+ * schemas in the same database are not held up.
  */
-export async function migrateToLatest(db: Kysely<unknown>, options: MigrateOptions): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => ({ ...MIGRATIONS }) },
-    ...(options.bookkeepingSchema ? { migrationTableSchema: options.bookkeepingSchema } : {}),
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error === undefined) return;
-  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-  throw new Error(failed ? `数据库迁移 ${failed} 失败：${String(error)}` : `数据库迁移失败：${String(error)}`, { cause: error });
+export async function postgresLock(db: Kysely<unknown>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('chunfeng-migrate:' || current_schema()))`.execute(db);
 }

@@ -15,6 +15,8 @@ export interface SuggestionKey {
 export interface SuggestionRepository {
   /** Offers `entryIds` (in order) to this user, replacing any earlier offer, until `ttlMs` from now. */
   put(key: SuggestionKey, entryIds: readonly string[], ttlMs: number, now?: Date): Promise<void>;
+  /** The pending offer, left in place; null when there is none or it has expired. */
+  get(key: SuggestionKey, now?: Date): Promise<string[] | null>;
   /**
    * The pending offer, removed so it is used once; null when there is none or it has expired. Of two
    * concurrent takes only one gets the offer.
@@ -53,6 +55,18 @@ export function suggestionRepository(db: Kysely<Database>): SuggestionRepository
           oc.columns(['channel', 'chat_id', 'user_id']).doUpdateSet({ suggestion_ids: row.suggestion_ids, created_at: row.created_at, expires_at: row.expires_at }),
         )
         .execute();
+    },
+
+    async get(key, now = new Date()) {
+      const row = await db
+        .selectFrom('pending_suggestions')
+        .select('suggestion_ids')
+        .where('channel', '=', key.channel)
+        .where('chat_id', '=', key.chatId)
+        .where('user_id', '=', key.userId)
+        .where('expires_at', '>', toStored(now))
+        .executeTakeFirst();
+      return row ? parseIds(row.suggestion_ids) : null;
     },
 
     async take(key, now = new Date()) {

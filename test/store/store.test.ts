@@ -169,6 +169,14 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
       expect(await store.suggestions.take(key, at(MINUTE))).toBeNull();
     });
 
+    it('reads an offer without using it up, until it expires', async () => {
+      await store.suggestions.put(key, ['a', 'b'], 10 * MINUTE, at(0));
+      expect(await store.suggestions.get(key, at(MINUTE))).toEqual(['a', 'b']);
+      expect(await store.suggestions.get(key, at(2 * MINUTE))).toEqual(['a', 'b']);
+      expect(await store.suggestions.get({ ...key, userId: 'user-2' }, at(MINUTE))).toBeNull();
+      expect(await store.suggestions.get(key, at(10 * MINUTE))).toBeNull();
+    });
+
     it('keeps offers per user and replaces an earlier offer', async () => {
       await store.suggestions.put(key, ['a'], 10 * MINUTE, at(0));
       await store.suggestions.put({ ...key, userId: 'user-2' }, ['b'], 10 * MINUTE, at(0));
@@ -328,6 +336,37 @@ describe.skipIf(PG_URL === null)(
     storeSuite(() => postgresTarget(base));
 
     describe('PostgreSQL specifics', () => {
+      it('migrates while other schemas of the same database are created and dropped at the same time', async () => {
+        // Parallel test files and other applications do this; a migrator that lists every schema's
+        // tables trips over one that disappears under it ("schema ... does not exist").
+        let churning = true;
+        const churn = async (): Promise<void> => {
+          while (churning) {
+            const other = await postgresTarget(base);
+            await withClient(base, async (c) => {
+              for (let i = 0; i < 5; i++) await c.query(`create table ${other.schema}.t${i} (id serial primary key, v text)`);
+            });
+            await other.cleanup();
+          }
+        };
+        const churners = Array.from({ length: 4 }, churn);
+        try {
+          for (let round = 0; round < 5; round++) {
+            await Promise.all(Array.from({ length: 6 }, async () => {
+              const t = await postgresTarget(base);
+              try {
+                await (await openStore(t.url)).close();
+              } finally {
+                await t.cleanup();
+              }
+            }));
+          }
+        } finally {
+          churning = false;
+          await Promise.all(churners);
+        }
+      });
+
       it('creates its tables and migration bookkeeping in the search_path schema only', async () => {
         // Another schema already migrated in the same database must not confuse the migrator.
         const neighbour = await postgresTarget(base);
@@ -341,7 +380,7 @@ describe.skipIf(PG_URL === null)(
             c.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by table_name', [t.schema]),
           );
           expect(tables.rows.map((r) => r.table_name)).toEqual([
-            'accounts', 'chats', 'kysely_migration', 'kysely_migration_lock', 'messages', 'pending_suggestions', 'processed_updates', 'send_budget', 'users',
+            'accounts', 'chats', 'chunfeng_migrations', 'messages', 'pending_suggestions', 'processed_updates', 'send_budget', 'users',
           ]);
         } finally {
           await Promise.all(stores.map((s) => s.close()));
