@@ -13,6 +13,7 @@ import authPlugin from './plugins/auth.js';
 import type { ChannelAdapter, SendBudget } from './channels/channel.js';
 import type { Channel } from './core/conversation/types.js';
 import type { FloodRule } from './channels/gateway.js';
+import type { StartRetry } from './plugins/channels.js';
 import type { Store } from './store/index.js';
 import health from './routes/health.js';
 import ask from './routes/ask.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
   readonly budgets?: Partial<Record<Channel, SendBudget>>;
   /** Where a generated admin token is shown once; standard error by default. */
   readonly announce?: (line: string) => void;
+  /** Pauses before a channel that failed to start is tried again (tests shorten them). */
+  readonly startRetry?: StartRetry;
 }
 
 /** Maps anything thrown in a route to a stable code and a message that is safe to show. */
@@ -78,7 +81,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(storePlugin, { databaseUrl: opts.config.databaseUrl, store: opts.store });
   await fastify.register(authPlugin, { adminToken: opts.config.adminToken, announce: opts.announce });
   await fastify.register(knowledgePlugin, { config: opts.config, index: opts.index });
-  await fastify.register(channelsPlugin, { config: opts.config, adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets });
+  await fastify.register(channelsPlugin, { config: opts.config, adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets, startRetry: opts.startRetry });
 
   await fastify.register(health);
   await fastify.register(ask, { perMinute: opts.config.askRatePerMinute });

@@ -15,8 +15,17 @@ declare module 'fastify' {
   }
 }
 
+/** Pauses before starting a failed channel again: the first, doubling up to the longest. */
+export interface StartRetry {
+  readonly firstMs: number;
+  readonly maxMs: number;
+}
+
+const DEFAULT_START_RETRY: StartRetry = { firstMs: 5_000, maxMs: 300_000 };
+
 /** Options: the configuration, or adapters made elsewhere (tests), and a flood rule and send budgets to override the defaults. */
 export interface ChannelsPluginOptions {
+  readonly startRetry?: StartRetry;
   readonly config: Config;
   readonly adapters?: ChannelAdapter[];
   readonly flood?: FloodRule;
@@ -80,8 +89,38 @@ export default fp<ChannelsPluginOptions>(
 
     /** Adapters running, and whether the app is closing (an adapter that finishes starting then is stopped at once). */
     const started: ChannelAdapter[] = [];
-    let starting: ChannelAdapter | null = null;
+    const starting = new Set<ChannelAdapter>();
+    const retries = new Set<ReturnType<typeof setTimeout>>();
     let closing = false;
+    const retry = opts.startRetry ?? DEFAULT_START_RETRY;
+
+    /**
+     * Starts one adapter; a failure (Telegram unreachable for getMe, a puppet that will not start) is
+     * tried again later with a growing pause, so one bad moment at start does not leave a channel off
+     * until someone restarts the service. Each adapter starts on its own: one hanging does not hold
+     * up the others.
+     */
+    const start = async (adapter: ChannelAdapter, pauseMs: number): Promise<void> => {
+      if (closing) return;
+      starting.add(adapter);
+      try {
+        await adapter.start(gateway.handlerFor(adapter));
+        if (closing) return; // preClose has stopped it
+        started.push(adapter);
+        log.info({ channel: adapter.channel }, '渠道已启动');
+      } catch (err) {
+        if (closing) return;
+        log.error({ err, channel: adapter.channel, retryInMs: pauseMs }, '渠道启动失败，稍后重试');
+        const timer = setTimeout(() => {
+          retries.delete(timer);
+          void start(adapter, Math.min(pauseMs * 2, retry.maxMs));
+        }, pauseMs);
+        timer.unref();
+        retries.add(timer);
+      } finally {
+        starting.delete(adapter);
+      }
+    };
 
     const secret = config.telegram.webhookSecret;
     if (webhookAdapter && secret) {
@@ -101,27 +140,15 @@ export default fp<ChannelsPluginOptions>(
       stopMaintenance = startMaintenance(fastify.store, log);
       void fastify.knowledge.loaded.then(async () => {
         if (!fastify.knowledge.ready) return;
-        for (const adapter of adapters) {
-          if (closing) return;
-          starting = adapter;
-          try {
-            await adapter.start(gateway.handlerFor(adapter));
-            if (closing) continue; // preClose has stopped it
-            started.push(adapter);
-            log.info({ channel: adapter.channel }, '渠道已启动');
-          } catch (err) {
-            log.error({ err, channel: adapter.channel }, '渠道启动失败');
-          } finally {
-            starting = null;
-          }
-        }
+        for (const adapter of adapters) void start(adapter, retry.firstMs);
       });
     });
     fastify.addHook('preClose', async () => {
       stopMaintenance();
       closing = true;
+      for (const timer of retries) clearTimeout(timer);
       // An adapter still starting is stopped too, or it would begin polling after close.
-      await Promise.allSettled([...started, ...(starting ? [starting] : [])].map((a) => a.stop()));
+      await Promise.allSettled([...started, ...starting].map((a) => a.stop()));
       await gateway.drain();
     });
   },

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_FLOOD_RULE, Gateway } from '../../src/channels/gateway.js';
+import type { InboundHandler } from '../../src/channels/channel.js';
 import { FLOOD_WARNING } from '../../src/core/conversation/format.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import {
@@ -236,6 +237,25 @@ describeEachDatabase('Gateway', (db) => {
       await a.deliver(a.message('2', who));
       expect(a.sends).toHaveLength(2);
       expect(a.sends[1]!.out.text).toContain(title(suggestions[1]!.id));
+    });
+  });
+
+  describe('start-up', () => {
+    it('starts a channel again after it failed to start, and it then answers', async () => {
+      class FailsOnce extends FakeAdapter {
+        private failures = 1;
+        override async start(handler: InboundHandler): Promise<void> {
+          if (this.failures-- > 0) throw new Error('getMe: network unreachable');
+          return super.start(handler);
+        }
+      }
+      const adapter = new FailsOnce();
+      const t = await buildApp({ databaseUrl: database.url, adapters: [adapter], startRetry: { firstMs: 20, maxMs: 40 } });
+      apps.push(t);
+      await adapter.started;
+      await adapter.deliver(adapter.message(QUESTION, { chatKind: 'private' }));
+      expect(adapter.sends).toHaveLength(1);
+      expect(t.errors().map((l) => l.msg)).toContain('渠道启动失败，稍后重试');
     });
   });
 

@@ -117,6 +117,7 @@ export interface TestAppOptions {
   readonly flood?: FloodRule;
   readonly budgets?: AppOptions['budgets'];
   readonly store?: Store;
+  readonly startRetry?: AppOptions['startRetry'];
 }
 
 export interface TestApp {
@@ -153,7 +154,7 @@ export async function buildApp(opts: TestAppOptions): Promise<TestApp> {
   const logs: LogLine[] = [];
   const fastify = await buildServer(
     config,
-    { index: knowledgeIndex(), adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets, store: opts.store },
+    { index: knowledgeIndex(), adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets, store: opts.store, startRetry: opts.startRetry },
     {
       write(line: string) {
         logs.push(JSON.parse(line) as LogLine);
