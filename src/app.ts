@@ -38,14 +38,34 @@ export interface AppOptions {
   readonly startRetry?: StartRetry;
 }
 
+/** One schema violation in plain Chinese: which field, and what it should be. */
+function describeValidation(v: { keyword: string; instancePath: string; params: Record<string, unknown> }): string {
+  const field = v.instancePath.replace(/^\//, '').replace(/\//g, '.') || '请求体';
+  switch (v.keyword) {
+    case 'required':
+      return `缺少字段 ${String(v.params.missingProperty)}`;
+    case 'minLength':
+      return `${field} 不能为空${Number(v.params.limit) > 1 ? `，至少 ${String(v.params.limit)} 个字` : ''}`;
+    case 'maxLength':
+      return `${field} 太长，最多 ${String(v.params.limit)} 个字`;
+    case 'type':
+      return `${field} 应为${({ string: '文字', number: '数字', integer: '整数', object: '对象', array: '列表', boolean: '布尔值' } as Record<string, string>)[String(v.params.type)] ?? String(v.params.type)}`;
+    case 'additionalProperties':
+      return `不认识的字段 ${String(v.params.additionalProperty)}`;
+    default:
+      return `${field} 不符合要求`;
+  }
+}
+
 /** Maps anything thrown in a route to a stable code and a message that is safe to show. */
 function toChunfengError(err: FastifyError | Error): ChunfengError {
   if (err instanceof ChunfengError) return err;
   const fe = err as FastifyError;
-  if (fe.validation) return new ChunfengError('BAD_REQUEST', `请求格式不正确：${fe.message}`);
+  if (fe.validation) return new ChunfengError('BAD_REQUEST', `请求格式不正确：${fe.validation.map(describeValidation).join('；')}`);
   if (fe.statusCode === 429) return new ChunfengError('RATE_LIMITED');
   if (fe.statusCode === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ChunfengError('TOO_LARGE');
-  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ChunfengError('BAD_REQUEST', `请求格式不正确：${fe.message}`);
+  if (fe.code?.startsWith('FST_ERR_CTP')) return new ChunfengError('BAD_REQUEST', '请求格式不正确：请求体应为 JSON，例如 {"q": "发票丢了怎么办"}');
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ChunfengError('BAD_REQUEST');
   return new ChunfengError('INTERNAL');
 }
 

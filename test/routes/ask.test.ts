@@ -67,6 +67,14 @@ describe('POST /api/ask: bad requests get 400 CHUNFENG_BAD_REQUEST', () => {
     expect(res.json()).toEqual({ error: { code: 'CHUNFENG_BAD_REQUEST', message: expect.any(String) } });
   });
 
+  it('says in Chinese what is wrong', async () => {
+    const message = async (payload: unknown, headers: Record<string, string> = {}): Promise<string> => (await ask(payload, headers)).json().error.message;
+    expect(await message({ q: '' })).toBe('请求格式不正确：q 不能为空');
+    expect(await message({ question: '发票丢了' })).toContain('缺少字段 q');
+    expect(await message({ q: '发'.repeat(MAX_QUESTION_LENGTH + 1) })).toBe(`请求格式不正确：q 太长，最多 ${MAX_QUESTION_LENGTH} 个字`);
+    expect(await message('{"q": 发票丢了', { 'content-type': 'application/json' })).toContain('请求体应为 JSON');
+  });
+
   it('a body over the size limit gets 413 CHUNFENG_TOO_LARGE', async () => {
     const res = await ask({ q: '发'.repeat(300_000) });
     expect(res.statusCode).toBe(413);
