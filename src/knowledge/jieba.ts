@@ -14,6 +14,13 @@ const nodejieba = require('nodejieba') as typeof import('nodejieba') & { DEFAULT
  */
 export const MAIN_DICT_WORDS = 120_000;
 
+/**
+ * Names the segmenter's dictionary: the nodejieba release it comes from and how much of it is kept.
+ * Part of the trimmed file's name and of the saved index's fingerprint, so an upgrade that changes
+ * the dictionary rebuilds both.
+ */
+export const DICTIONARY_VERSION = `${(require('nodejieba/package.json') as { version: string }).version}-${MAIN_DICT_WORDS}`;
+
 let loaded = false;
 const inserted = new Set<string>();
 
@@ -23,7 +30,7 @@ const inserted = new Set<string>();
  * full dictionary is used.
  */
 function trimmedMainDictionary(cacheDir: string): string {
-  const path = join(cacheDir, `jieba-main-${MAIN_DICT_WORDS}.utf8`);
+  const path = join(cacheDir, `jieba-main-${DICTIONARY_VERSION}.utf8`);
   if (existsSync(path)) return path;
   const lines = readFileSync(nodejieba.DEFAULT_DICT, 'utf8').split('\n').filter(Boolean);
   const freq = (line: string): number => Number(line.split(' ')[1]) || 0;

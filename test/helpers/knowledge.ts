@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createAnalyzer, type Cut } from '../../src/core/text/analyze.js';
 import { SearchIndex } from '../../src/core/search/index.js';
 import type { EvalCase } from '../../src/core/eval/score.js';
-import { MAIN_DICT_WORDS, jiebaCut } from '../../src/knowledge/jieba.js';
+import { DICTIONARY_VERSION, jiebaCut } from '../../src/knowledge/jieba.js';
 import { loadKnowledge, type Knowledge } from '../../src/knowledge/load.js';
 
 /** The project folder (where package.json is). */
@@ -25,7 +25,7 @@ export const LAWS_NOTE = HAS_LAWS ? '' : ` (skipped: statutes folder ${LAWS_DIR}
  * about a second, and jieba.ts writes it atomically, so parallel test files can share it.
  */
 const JIEBA_CACHE = join(tmpdir(), 'chunfeng-test-jieba');
-const TRIMMED_DICT = `jieba-main-${MAIN_DICT_WORDS}.utf8`;
+const TRIMMED_DICT = `jieba-main-${DICTIONARY_VERSION}.utf8`;
 
 /** A new empty folder under the system temp folder; remove it with {@link removeDir}. */
 export function tempDir(prefix = 'chunfeng-test-'): string {
