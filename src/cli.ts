@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
 import { openIndex } from './knowledge/open.js';
 import { loadKnowledge } from './knowledge/load.js';
@@ -19,7 +18,7 @@ const USAGE = `用法：chunfeng <命令>
   eval FILE.jsonl [--json]    用 {"q","topic"} 题集评测：top-1、top-3、拒答率、分类统计`;
 
 function indexFor(config: Config): SearchIndex {
-  return openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: join(config.dataDir, 'cache') }).index;
+  return openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: config.cacheDir }).index;
 }
 
 function printAnswer(a: Answer, json: boolean): void {

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The service's whole configuration, read once from the environment at start. */
@@ -10,6 +11,8 @@ export interface Config {
   readonly policyDirs: string[];
   /** Folder for the SQLite file's neighbours: the saved index and the trimmed dictionary. */
   readonly dataDir: string;
+  /** Where the saved index and the trimmed dictionary live: `cache` inside the data folder. */
+  readonly cacheDir: string;
   readonly adminToken: string | null;
   readonly telegram: { readonly token: string | null; readonly apiRoot: string | null; readonly webhookSecret: string | null };
   readonly wechat: { readonly puppet: string | null; readonly token: string | null };
@@ -103,6 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminToken !== null && adminToken.length < MIN_ADMIN_TOKEN) throw new ConfigError('ADMIN_TOKEN', `应至少 ${MIN_ADMIN_TOKEN} 个字符（不设置则首次启动时生成）`, '***');
   const proxy = optional(env, 'TRUST_PROXY');
   const trustProxy = proxy === null || proxy === 'false' ? false : proxy === 'true' ? true : proxy.split(',').map((p) => p.trim()).filter(Boolean);
+  const dataDir = env.DATA_DIR?.trim() || './data';
   const officeName = optional(env, 'OFFICE_NAME');
   if (!officeName && optional(env, 'OFFICE_CONTACT')) throw new ConfigError('OFFICE_NAME', '设置 OFFICE_CONTACT 时也要设置办税服务厅名称', '');
 
@@ -112,7 +116,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     knowledgeDir,
     policyDirs,
-    dataDir: env.DATA_DIR?.trim() || './data',
+    dataDir,
+    cacheDir: join(dataDir, 'cache'),
     adminToken,
     trustProxy,
     telegram: { token: optional(env, 'TELEGRAM_BOT_TOKEN'), apiRoot: url(env, 'TELEGRAM_API_ROOT', ['http:', 'https:']), webhookSecret },

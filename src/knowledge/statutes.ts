@@ -1,7 +1,7 @@
 import type { Article, Statute } from '../core/search/types.js';
-import { parseChineseNumber } from '../core/search/statute-ref.js';
+import { NUMERAL, parseChineseNumber } from '../core/search/statute-ref.js';
 
-const ARTICLE_START = /^第([零〇一二两三四五六七八九十百千\d]+)条(?:之[一二三四五六七八九十]+)?(?:[\s\u3000]+|$)/u;
+const ARTICLE_START = new RegExp(`^第(${NUMERAL})条(?:之[一二三四五六七八九十]+)?(?:[\\s\\u3000]+|$)`, 'u');
 
 /**
  * Splits a statute in the format of the shared laws corpus into articles: `# 标题`, promulgation

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import { join } from 'node:path';
 import type { SearchIndex } from '../core/search/index.js';
 import { openIndex } from '../knowledge/open.js';
 import { ChunfengError } from '../errors.js';
@@ -51,7 +50,7 @@ export default fp<SearchPluginOptions>(
         const log = fastify.log.child({ component: 'knowledge' });
         try {
           const { config } = opts;
-          const opened = openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: join(config.dataDir, 'cache') });
+          const opened = openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: config.cacheDir });
           for (const f of opened.knowledge.findings) log.warn({ file: f.file, line: f.line }, f.message);
           index = opened.index;
           log.info({ entries: opened.index.entries.length, passages: opened.index.passageCount, fromCache: opened.fromCache, ms: Math.round(opened.millis) }, '知识索引已就绪');

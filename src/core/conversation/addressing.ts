@@ -95,11 +95,22 @@ export function stripAskPrefix(text: string): string | null {
   return HAS_WORDS.test(question) ? question : null;
 }
 
+/** The mention pattern of the last set of bot names: they change only when the account logs in again. */
+let mentionPattern: { key: string; pattern: RegExp | null } = { key: '', pattern: null };
+
+function mentionPatternFor(botNames: readonly string[]): RegExp | null {
+  const names = botNames.filter((n) => n.length > 0).sort((a, b) => b.length - a.length);
+  const key = names.join('\n');
+  if (mentionPattern.key !== key) {
+    mentionPattern = { key, pattern: names.length > 0 ? new RegExp(`[@＠](?:${names.map(escapeRegExp).join('|')})(?:[${SPACE}]+|$)`, 'giu') : null };
+  }
+  return mentionPattern.pattern;
+}
+
 /** Removes every @mention of one of the bot's names (followed by a space, U+2005 or the end of the text). */
 function removeBotMentions(text: string, botNames: readonly string[]): { text: string; found: boolean } {
-  const names = botNames.filter((n) => n.length > 0).sort((a, b) => b.length - a.length);
-  if (names.length === 0) return { text, found: false };
-  const pattern = new RegExp(`[@＠](?:${names.map(escapeRegExp).join('|')})(?:[${SPACE}]+|$)`, 'giu');
+  const pattern = mentionPatternFor(botNames);
+  if (!pattern) return { text, found: false };
   let found = false;
   const out = text.replace(pattern, () => {
     found = true;

@@ -1,7 +1,7 @@
 import lunr from 'lunr';
 import type { Analyzer, Lexicon } from '../text/analyze.js';
-import { StatuteNames, parseChineseNumber, shortTitle, toChineseNumber } from './statute-ref.js';
-import { PassageIndex, type SerializedPassages } from './passages.js';
+import { NUMERAL, StatuteNames, parseChineseNumber, shortTitle, toChineseNumber } from './statute-ref.js';
+import { PassageIndex, bm25Idf, type SerializedPassages } from './passages.js';
 import type { Entry, Statute } from './types.js';
 
 /** A close entry offered when the bot is not sure. */
@@ -85,7 +85,7 @@ const STATUTE_COVERAGE = 0.5;
 const CITATION_COVERAGE = 0.3;
 const MAX_CITATIONS = 3;
 /** Article numbers in a source line: 第二十七条、第三十一条. */
-const ARTICLE_NUMBERS = /第([零〇一二两三四五六七八九十百千\d]+)条/gu;
+const ARTICLE_NUMBERS = new RegExp(`第(${NUMERAL})条`, 'gu');
 const CANDIDATES = 10;
 
 /** What {@link SearchIndex.toJSON} writes and {@link SearchIndex.load} reads. */
@@ -163,6 +163,10 @@ export class SearchIndex {
   private readonly oovWeight: number;
   /** Terms of each entry's title and alternative questions, for question similarity. */
   private readonly phrasings = new Map<string, string[][]>();
+  /** The statutes (and articles) each entry's sources name, worked out once per entry on first citation. */
+  private readonly sourceRefs = new Map<string, { statute: Statute; articles: number[] }[]>();
+  /** The terms of each statute's own name, left out when searching within it. */
+  private readonly titleTerms = new Map<Statute, Set<string>>();
 
   private constructor(
     readonly entries: readonly Entry[],
@@ -185,7 +189,7 @@ export class SearchIndex {
     this.faqDocs = entries.length;
     this.policyDocs = this.passages.size;
     this.names = new StatuteNames(statutes, lexicon);
-    this.oovWeight = SearchIndex.idf(1, Math.max(this.faqDocs, 1)) * UNKNOWN_WORD_SHARE;
+    this.oovWeight = bm25Idf(1, Math.max(this.faqDocs, 1)) * UNKNOWN_WORD_SHARE;
     for (const e of entries) this.phrasings.set(e.id, [e.title, ...e.questions].map((q) => [...new Set(analyzer.analyze(q).terms)]));
   }
 
@@ -317,8 +321,9 @@ export class SearchIndex {
 
   /** Articles of one statute ranked for the question's terms (the statute's own name left out). */
   private searchPolicy(terms: string[], within: Statute): Hit[] {
-    const titleTerms = new Set(this.analyzer.terms(shortTitle(within.title)));
-    const asked = terms.filter((t) => !titleTerms.has(t));
+    let titleTerms = this.titleTerms.get(within);
+    if (!titleTerms) this.titleTerms.set(within, (titleTerms = new Set(this.analyzer.terms(shortTitle(within.title)))));
+    const asked = terms.filter((t) => !(titleTerms as Set<string>).has(t));
     const query = asked.length > 0 ? asked : terms;
     const total = query.reduce((sum, t) => sum + this.policy.idf(t), 0);
     if (total === 0) return [];
@@ -342,16 +347,28 @@ export class SearchIndex {
       const best = this.searchPolicy(terms, statute)[0];
       if (best && best.coverage >= CITATION_COVERAGE) add(best.entry);
     };
-    for (const source of entry.sources) {
-      const normalized = this.analyzer.analyze(source).normalized;
-      const ref = this.names.find(normalized);
-      if (!ref) continue;
-      const articles = [...normalized.matchAll(ARTICLE_NUMBERS)].map((m) => parseChineseNumber(m[1] as string)).filter(Number.isFinite);
-      if (articles.length === 0) bestIn(ref.statute);
-      for (const n of articles) add(this.entry(passageId(ref.statute, n)));
+    for (const { statute, articles } of this.namedIn(entry)) {
+      if (articles.length === 0) bestIn(statute);
+      for (const n of articles) add(this.entry(passageId(statute, n)));
     }
     if (named) bestIn(named);
     return [...found.values()].slice(0, MAX_CITATIONS);
+  }
+
+  /** The statutes an entry's sources name, with the article numbers given for each. */
+  private namedIn(entry: Entry): { statute: Statute; articles: number[] }[] {
+    let refs = this.sourceRefs.get(entry.id);
+    if (!refs) {
+      refs = entry.sources.flatMap((source) => {
+        const normalized = this.analyzer.analyze(source).normalized;
+        const ref = this.names.find(normalized);
+        if (!ref) return [];
+        const articles = [...normalized.matchAll(ARTICLE_NUMBERS)].map((m) => parseChineseNumber(m[1] as string)).filter(Number.isFinite);
+        return [{ statute: ref.statute, articles }];
+      });
+      this.sourceRefs.set(entry.id, refs);
+    }
+    return refs;
   }
 
   private faqWeight(term: string): number {
@@ -360,13 +377,9 @@ export class SearchIndex {
     const df = documentFrequency(this.faq, term);
     if (df === 0) return this.oovWeight * (/^\d+$/.test(term) ? NUMBER_WEIGHT : 1);
     // Only words of the knowledge are cached: users' other words would grow the cache without end.
-    const w = SearchIndex.idf(df, this.faqDocs);
+    const w = bm25Idf(df, this.faqDocs);
     this.weights.set(term, w);
     return w;
-  }
-
-  private static idf(df: number, n: number): number {
-    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
   }
 
   private passageEntry(id: string, statute: Statute, article: number, text: string): Entry {

@@ -15,6 +15,11 @@ export interface PassageHit {
   readonly evidence: number;
 }
 
+/** BM25's inverse document frequency of a term found in `df` of `n` documents. */
+export function bm25Idf(df: number, n: number): number {
+  return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+}
+
 const K1 = 1.2;
 const B = 0.75;
 
@@ -106,7 +111,7 @@ export class PassageIndex {
     const id = this.vocabulary.get(term);
     if (id === undefined) return 0;
     const df = (this.offsets[id + 1] as number) - (this.offsets[id] as number);
-    return Math.log(1 + (this.size - df + 0.5) / (df + 0.5));
+    return bm25Idf(df, this.size);
   }
 
   /** The best documents in [from, to) for the terms, by BM25, with the idf weight of the terms each contains. */

@@ -1,7 +1,8 @@
 import type { Lexicon } from '../text/analyze.js';
 import type { Statute } from './types.js';
 
-const NUMERAL = '[零〇一二两三四五六七八九十百千\\d]+';
+/** An article number as statutes and users write it: Chinese numerals or digits. */
+export const NUMERAL = '[零〇一二两三四五六七八九十百千\\d]+';
 const ARTICLE_REF = new RegExp(`第(${NUMERAL})条`, 'u');
 const NAME_ONLY_PREFIX = /^中华人民共和国/u;
 const DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
