@@ -131,6 +131,34 @@ function newBuilder(fields: Record<string, number>): lunr.Builder {
   return builder;
 }
 
+/** The parts of a lunr index its constructor takes (@types/lunr names the vectors wrongly). */
+interface IndexParts {
+  readonly invertedIndex: Record<string, object>;
+  readonly fieldVectors: object;
+  readonly tokenSet: { intersect(query: lunr.TokenSet): { toArray(): string[] } };
+  readonly fields: string[];
+  readonly pipeline: lunr.Pipeline;
+}
+
+/**
+ * The same index, its query terms looked up as they are. lunr runs every query term through a token
+ * set, an automaton of all indexed words, to expand wildcards and typos; walking its root, which has
+ * an edge per distinct first character (thousands in Chinese), was half the time of an ask. Our
+ * queries use neither (`query.term` with exact words, no pipeline), so a term expands to itself when
+ * the index holds it and to nothing otherwise: the results are lunr's own, found faster.
+ */
+export function exactTerms(index: lunr.Index): lunr.Index {
+  const parts = index as unknown as IndexParts;
+  const { invertedIndex } = parts;
+  const tokenSet: IndexParts['tokenSet'] = {
+    intersect(query) {
+      const found = query.toArray().filter((term) => Object.hasOwn(invertedIndex, term));
+      return { toArray: () => found };
+    },
+  };
+  return new lunr.Index({ ...parts, tokenSet } as unknown as lunr.Index.Attributes);
+}
+
 /**
  * Counts the FAQ entries that contain a term in the fields that say what an entry is about. The
  * answer is left out: every answer ends with where to do it (电子税务局, 12366), which would make
@@ -151,6 +179,8 @@ function documentFrequency(index: lunr.Index, term: string): number {
  */
 export class SearchIndex {
   private readonly byId = new Map<string, Entry>();
+  /** FAQ entries and policy summaries, queried with exact terms (toJSON saves the same index). */
+  private readonly faq: lunr.Index;
   private readonly passages = new Map<string, { statute: Statute; article: number; text: string }>();
   /** Document numbers of the statute articles in the passage index: statute -> first document. */
   private readonly firstDoc = new Map<Statute, number>();
@@ -162,7 +192,7 @@ export class SearchIndex {
   private readonly weights = new Map<string, number>();
   private readonly oovWeight: number;
   /** Terms of each entry's title and alternative questions, for question similarity. */
-  private readonly phrasings = new Map<string, string[][]>();
+  private readonly phrasings = new Map<string, Phrasing[]>();
   /** The statutes (and articles) each entry's sources name, worked out once per entry on first citation. */
   private readonly sourceRefs = new Map<string, { statute: Statute; articles: number[] }[]>();
   /** The terms of each statute's own name, left out when searching within it. */
@@ -173,10 +203,11 @@ export class SearchIndex {
     readonly statutes: readonly Statute[],
     private readonly analyzer: Analyzer,
     lexicon: Lexicon,
-    private readonly faq: lunr.Index,
+    faq: lunr.Index,
     private readonly policy: PassageIndex,
     private readonly thresholds: Thresholds,
   ) {
+    this.faq = exactTerms(faq);
     for (const e of entries) this.byId.set(e.id, e);
     for (const s of statutes) {
       this.firstDoc.set(s, this.docIds.length);
@@ -190,7 +221,12 @@ export class SearchIndex {
     this.policyDocs = this.passages.size;
     this.names = new StatuteNames(statutes, lexicon);
     this.oovWeight = bm25Idf(1, Math.max(this.faqDocs, 1)) * UNKNOWN_WORD_SHARE;
-    for (const e of entries) this.phrasings.set(e.id, [e.title, ...e.questions].map((q) => [...new Set(analyzer.analyze(q).terms)]));
+    for (const e of entries) {
+      this.phrasings.set(e.id, [e.title, ...e.questions].map((q): Phrasing => {
+        const terms = new Set(analyzer.analyze(q).terms);
+        return { terms, norm: [...terms].reduce((sum, t) => sum + this.faqWeight(t) ** 2, 0) };
+      }));
+    }
   }
 
   /** Builds both indexes from loaded knowledge. */
@@ -291,12 +327,13 @@ export class SearchIndex {
 
   /** FAQ candidates re-ranked by coverage and by closeness to an alternative question. */
   private rankFaq(terms: string[]): Hit[] {
-    const weight = (t: string): number => this.faqWeight(t);
+    const weights = new Map(terms.map((t) => [t, this.faqWeight(t)]));
+    const weight = (t: string): number => weights.get(t) ?? this.faqWeight(t);
     const hits = this.rank(this.faq, terms, (ref) => this.byId.get(ref), weight);
     const top = Math.max(...hits.map((h) => h.score), Number.MIN_VALUE);
     return hits
       .map((h) => {
-        const similarity = Math.max(0, ...(this.phrasings.get(h.entry.id) ?? []).map((p) => cosine(terms, p, weight)));
+        const similarity = Math.max(0, ...(this.phrasings.get(h.entry.id) ?? []).map((p) => cosine(weights, p)));
         const score = ((h.score / top) * h.coverage + QUESTION_SIMILARITY_WEIGHT * similarity) * (h.entry.kind === 'policy' ? POLICY_SUMMARY_FACTOR : 1);
         return { ...h, score, similarity };
       })
@@ -403,19 +440,21 @@ export class SearchIndex {
   }
 }
 
-/** Weighted cosine similarity of two term sets. */
-function cosine(a: readonly string[], b: readonly string[], weight: (t: string) => number): number {
-  const other = new Set(b);
+/** The terms of one way of asking for an entry, and the sum of their squared weights. */
+interface Phrasing {
+  readonly terms: ReadonlySet<string>;
+  readonly norm: number;
+}
+
+/** Weighted cosine similarity of a question's terms (with their weights) and a phrasing. */
+function cosine(question: ReadonlyMap<string, number>, phrasing: Phrasing): number {
   let shared = 0;
-  let normA = 0;
-  let normB = 0;
-  for (const t of a) {
-    const w = weight(t) ** 2;
-    normA += w;
-    if (other.has(t)) shared += w;
+  let norm = 0;
+  for (const [t, w] of question) {
+    norm += w * w;
+    if (phrasing.terms.has(t)) shared += w * w;
   }
-  for (const t of b) normB += weight(t) ** 2;
-  return normA > 0 && normB > 0 ? shared / Math.sqrt(normA * normB) : 0;
+  return norm > 0 && phrasing.norm > 0 ? shared / Math.sqrt(norm * phrasing.norm) : 0;
 }
 
 /** The calendar day in China (UTC+8, no daylight saving): valid_until 2027-12-31 ends at midnight Beijing time. */
