@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepare } from './prepared.js';
 import { toStored, type Database } from './schema.js';
 
 /** Outgoing message budgets in fixed time windows, shared by every gateway instance. */
@@ -23,32 +24,34 @@ export interface BudgetRepository {
  * whose clock lags into the previous window counts against the newer one instead of resetting it.
  */
 export function budgetRepository(db: Kysely<Database>): BudgetRepository {
+  const consume = prepare(db, (a: { key: string; windowStart: string; limit: number }) =>
+    db
+      .insertInto('send_budget')
+      .values({ key: a.key, window_start: a.windowStart, count: 1 })
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet((eb) => {
+            const newer = eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start'));
+            return {
+              count: eb.case().when(newer).then(1).else(eb(eb.ref('send_budget.count'), '+', 1)).end(),
+              window_start: eb.case().when(newer).then(eb.ref('excluded.window_start')).else(eb.ref('send_budget.window_start')).end(),
+            };
+          })
+          .where((eb) =>
+            eb.or([eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start')), eb(eb.ref('send_budget.count'), '<', a.limit)]),
+          ),
+      )
+      .returning('count'),
+  );
   return {
     async tryConsume(key, windowMs, limit, now = new Date()) {
       if (!Number.isInteger(windowMs) || windowMs <= 0) throw new RangeError(`windowMs 应为正整数，当前为 ${windowMs}`);
       if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit 应为非负整数，当前为 ${limit}`);
       if (limit === 0) return false;
       const windowStart = toStored(new Date(Math.floor(now.getTime() / windowMs) * windowMs));
-      const row = await db
-        .insertInto('send_budget')
-        .values({ key, window_start: windowStart, count: 1 })
-        .onConflict((oc) =>
-          oc
-            .column('key')
-            .doUpdateSet((eb) => {
-              const newer = eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start'));
-              return {
-                count: eb.case().when(newer).then(1).else(eb(eb.ref('send_budget.count'), '+', 1)).end(),
-                window_start: eb.case().when(newer).then(eb.ref('excluded.window_start')).else(eb.ref('send_budget.window_start')).end(),
-              };
-            })
-            .where((eb) =>
-              eb.or([eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start')), eb(eb.ref('send_budget.count'), '<', limit)]),
-            ),
-        )
-        .returning('count')
-        .executeTakeFirst();
-      return row !== undefined;
+      const { rows } = await consume.execute({ key, windowStart, limit });
+      return rows.length > 0;
     },
 
     async prune(before) {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { newId } from './ids.js';
+import { prepare } from './prepared.js';
 import { fromStored, toStored, type ChatKind, type Database, type Row } from './schema.js';
 
 /** A user as a channel names them. */
@@ -64,34 +65,41 @@ function toChat(row: Row<'chats'>): Chat {
  * sightings of the same user agree on one row.
  */
 export function identityRepository(db: Kysely<Database>): IdentityRepository {
+  const user = prepare(db, (r: Row<'users'>) =>
+    db
+      .insertInto('users')
+      .values({ id: r.id, channel: r.channel, channel_user_id: r.channel_user_id, display_name: r.display_name, created_at: r.created_at })
+      .onConflict((oc) =>
+        oc.columns(['channel', 'channel_user_id']).doUpdateSet((eb) => ({
+          display_name: eb.fn.coalesce(eb.ref('excluded.display_name'), eb.ref('users.display_name')),
+        })),
+      )
+      .returning('id'));
+  const chat = prepare(db, (r: Row<'chats'>) =>
+    db
+      .insertInto('chats')
+      .values({ id: r.id, channel: r.channel, channel_chat_id: r.channel_chat_id, kind: r.kind, title: r.title, created_at: r.created_at })
+      .onConflict((oc) =>
+        oc.columns(['channel', 'channel_chat_id']).doUpdateSet((eb) => ({
+          kind: eb.ref('excluded.kind'),
+          title: eb.fn.coalesce(eb.ref('excluded.title'), eb.ref('chats.title')),
+        })),
+      )
+      .returning('id'));
+  const idOf = (rows: { id: string }[]): string => {
+    const [row] = rows;
+    if (!row) throw new Error('upsert 没有返回 id');
+    return row.id;
+  };
   return {
-    async upsertUser(user, now = new Date()) {
-      const row = await db
-        .insertInto('users')
-        .values({ id: newId(), channel: user.channel, channel_user_id: user.channelUserId, display_name: user.displayName ?? null, created_at: toStored(now) })
-        .onConflict((oc) =>
-          oc.columns(['channel', 'channel_user_id']).doUpdateSet((eb) => ({
-            display_name: eb.fn.coalesce(eb.ref('excluded.display_name'), eb.ref('users.display_name')),
-          })),
-        )
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return row.id;
+    async upsertUser(u, now = new Date()) {
+      const { rows } = await user.execute({ id: newId(), channel: u.channel, channel_user_id: u.channelUserId, display_name: u.displayName ?? null, created_at: toStored(now) });
+      return idOf(rows);
     },
 
-    async upsertChat(chat, now = new Date()) {
-      const row = await db
-        .insertInto('chats')
-        .values({ id: newId(), channel: chat.channel, channel_chat_id: chat.channelChatId, kind: chat.kind, title: chat.title ?? null, created_at: toStored(now) })
-        .onConflict((oc) =>
-          oc.columns(['channel', 'channel_chat_id']).doUpdateSet((eb) => ({
-            kind: eb.ref('excluded.kind'),
-            title: eb.fn.coalesce(eb.ref('excluded.title'), eb.ref('chats.title')),
-          })),
-        )
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return row.id;
+    async upsertChat(c, now = new Date()) {
+      const { rows } = await chat.execute({ id: newId(), channel: c.channel, channel_chat_id: c.channelChatId, kind: c.kind, title: c.title ?? null, created_at: toStored(now) });
+      return idOf(rows);
     },
 
     async user(id) {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { newId } from './ids.js';
+import { prepare } from './prepared.js';
 import { fromStored, toStored, type Database, type Direction, type Row } from './schema.js';
 
 /** What the bot decided about an inbound message, kept with it for audit and tuning. */
@@ -66,27 +67,29 @@ function toMessage(row: Row<'messages'>): StoredMessage {
 
 /** The conversation log over SQL. */
 export function messageRepository(db: Kysely<Database>): MessageRepository {
+  const insert = prepare(db, (r: Row<'messages'>) =>
+    db.insertInto('messages').values({
+      id: r.id, channel: r.channel, chat_id: r.chat_id, user_id: r.user_id, direction: r.direction, channel_message_id: r.channel_message_id,
+      text: r.text, created_at: r.created_at, entry_id: r.entry_id, score: r.score, answered: r.answered, reason: r.reason,
+    }));
   return {
     async record(message) {
       const id = newId();
       const d = message.decision ?? null;
-      await db
-        .insertInto('messages')
-        .values({
-          id,
-          channel: message.channel,
-          chat_id: message.chatId,
-          user_id: message.userId ?? null,
-          direction: message.direction,
-          channel_message_id: message.channelMessageId ?? null,
-          text: message.text,
-          created_at: toStored(message.at ?? new Date()),
-          entry_id: d?.entryId ?? null,
-          score: d?.score ?? null,
-          answered: d ? (d.answered ? 1 : 0) : null,
-          reason: d?.reason ?? null,
-        })
-        .execute();
+      await insert.execute({
+        id,
+        channel: message.channel,
+        chat_id: message.chatId,
+        user_id: message.userId ?? null,
+        direction: message.direction,
+        channel_message_id: message.channelMessageId ?? null,
+        text: message.text,
+        created_at: toStored(message.at ?? new Date()),
+        entry_id: d?.entryId ?? null,
+        score: d?.score ?? null,
+        answered: d ? (d.answered ? 1 : 0) : null,
+        reason: d?.reason ?? null,
+      });
       return id;
     },
 

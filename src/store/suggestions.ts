@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { fromStored, toStored, type Database } from './schema.js';
+import { prepare } from './prepared.js';
+import { fromStored, toStored, type Database, type Row } from './schema.js';
 
 /** Whose suggestions: one user in one chat (store ids from `identities`). */
 export interface SuggestionKey {
@@ -37,46 +38,53 @@ function parseIds(json: string): string[] {
  * expired (an expired offer is of no more use) and returns it to exactly one caller.
  */
 export function suggestionRepository(db: Kysely<Database>): SuggestionRepository {
+  type Key = { channel: string; chatId: string; userId: string };
+  const upsert = prepare(db, (r: Row<'pending_suggestions'>) =>
+    db
+      .insertInto('pending_suggestions')
+      .values({ channel: r.channel, chat_id: r.chat_id, user_id: r.user_id, suggestion_ids: r.suggestion_ids, created_at: r.created_at, expires_at: r.expires_at })
+      .onConflict((oc) =>
+        oc.columns(['channel', 'chat_id', 'user_id']).doUpdateSet((eb) => ({
+          suggestion_ids: eb.ref('excluded.suggestion_ids'),
+          created_at: eb.ref('excluded.created_at'),
+          expires_at: eb.ref('excluded.expires_at'),
+        })),
+      ));
+  const pending = prepare(db, (a: Key & { now: string }) =>
+    db
+      .selectFrom('pending_suggestions')
+      .select('suggestion_ids')
+      .where('channel', '=', a.channel)
+      .where('chat_id', '=', a.chatId)
+      .where('user_id', '=', a.userId)
+      .where('expires_at', '>', a.now));
+  const remove = prepare(db, (a: Key) =>
+    db
+      .deleteFrom('pending_suggestions')
+      .where('channel', '=', a.channel)
+      .where('chat_id', '=', a.chatId)
+      .where('user_id', '=', a.userId)
+      .returning(['suggestion_ids', 'expires_at']));
   return {
     async put(key, entryIds, ttlMs, now = new Date()) {
       if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs 应为正数，当前为 ${ttlMs}`);
-      const row = {
+      await upsert.execute({
         channel: key.channel,
         chat_id: key.chatId,
         user_id: key.userId,
         suggestion_ids: JSON.stringify(entryIds),
         created_at: toStored(now),
         expires_at: toStored(new Date(now.getTime() + ttlMs)),
-      };
-      await db
-        .insertInto('pending_suggestions')
-        .values(row)
-        .onConflict((oc) =>
-          oc.columns(['channel', 'chat_id', 'user_id']).doUpdateSet({ suggestion_ids: row.suggestion_ids, created_at: row.created_at, expires_at: row.expires_at }),
-        )
-        .execute();
+      });
     },
 
     async get(key, now = new Date()) {
-      const row = await db
-        .selectFrom('pending_suggestions')
-        .select('suggestion_ids')
-        .where('channel', '=', key.channel)
-        .where('chat_id', '=', key.chatId)
-        .where('user_id', '=', key.userId)
-        .where('expires_at', '>', toStored(now))
-        .executeTakeFirst();
+      const { rows: [row] } = await pending.execute({ channel: key.channel, chatId: key.chatId, userId: key.userId, now: toStored(now) });
       return row ? parseIds(row.suggestion_ids) : null;
     },
 
     async take(key, now = new Date()) {
-      const row = await db
-        .deleteFrom('pending_suggestions')
-        .where('channel', '=', key.channel)
-        .where('chat_id', '=', key.chatId)
-        .where('user_id', '=', key.userId)
-        .returning(['suggestion_ids', 'expires_at'])
-        .executeTakeFirst();
+      const { rows: [row] } = await remove.execute({ channel: key.channel, chatId: key.chatId, userId: key.userId });
       if (!row || fromStored(row.expires_at) <= now) return null;
       return parseIds(row.suggestion_ids);
     },
