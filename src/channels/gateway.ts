@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Store, SuggestionKey } from '../store/index.js';
 import type { SearchIndex, Suggestion } from '../core/search/index.js';
-import { decide, quoteReply, type Reply } from '../core/conversation/dialog.js';
+import { decide, quoteReply } from '../core/conversation/dialog.js';
 import { FLOOD_WARNING, type OfficeContact } from '../core/conversation/format.js';
 import type { InboundMessage, OutboundMessage } from '../core/conversation/types.js';
 import type { Metrics } from '../metrics.js';
@@ -88,8 +88,8 @@ export class Gateway {
 
   /**
    * Store calls that do not depend on each other run together: the store commits them in one go
-   * (SQLite's group commit; PostgreSQL's pool runs them side by side), so a message waits for five
-   * rounds of the store instead of nine.
+   * (SQLite's group commit; PostgreSQL's pool runs them side by side), so a message waits for two
+   * rounds of the store before its reply goes out instead of eight.
    */
   private async handle(adapter: ChannelAdapter, msg: InboundMessage): Promise<void> {
     const { store, metrics, log } = this.opts;
@@ -142,18 +142,26 @@ export class Gateway {
       (q) => index.ask(q, this.now()),
     );
     const answer = decision.kind === 'reply' ? decision.answer : null;
-    const floodKey = `flood:${msg.channel}:${msg.chatId}:${msg.userId}`;
-    const [, withinFlood] = await settled([
-      store.messages.record({
+    const record = store.messages
+      .record({
         channel: msg.channel, chatId, userId, direction: 'in', channelMessageId: msg.messageId, text: msg.text, at: msg.at,
         decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason } : null,
-      }).then(() => (progress.stored = true)),
-      // Chatter and dropped messages leave an offer as it was (and expiring when it was due).
-      decision.kind === 'ignore' ? null : store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, this.now()),
-    ]);
-    if (decision.kind === 'ignore') return;
+      })
+      .then(() => void (progress.stored = true));
+    // Chatter leaves an offer as it was (and expiring when it was due).
+    if (decision.kind === 'ignore') return record;
 
+    // The flood rule and the first reply's budgets are asked while the message is stored.
+    const floodKey = `flood:${msg.channel}:${msg.chatId}:${msg.userId}`;
+    const [first] = decision.messages;
+    const now = this.now();
+    const [, withinFlood, firstAllowed] = await settled([
+      record,
+      store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, now),
+      first ? this.consume(adapter, first, now) : false,
+    ]);
     if (!withinFlood) {
+      if (first && firstAllowed) await this.giveBack(adapter, first, now);
       metrics.dropped.inc({ channel: msg.channel, reason: 'flood' });
       if (await store.budget.tryConsume(`${floodKey}:warned`, this.flood.windowMs, 1, this.now())) {
         await this.send(adapter, chatId, quoteReply(msg, FLOOD_WARNING, adapter.maxLength));
@@ -161,13 +169,14 @@ export class Gateway {
       return;
     }
 
+    // A dropped message leaves the offer as it was; a reply replaces or clears it.
     const offered = decision.offer?.map((s) => s.id) ?? null;
     const remember =
       offered && offered.join('\n') !== pendingIds?.join('\n') ? store.suggestions.put(key, offered, SUGGESTION_TTL_MS, this.now())
       : !offered && pendingIds ? store.suggestions.take(key, this.now())
       : null;
     if (answer) metrics.decisions.inc({ channel: msg.channel, reason: answer.reason });
-    await settled([remember, this.send(adapter, chatId, (decision as Reply).messages)]);
+    await settled([remember, this.send(adapter, chatId, decision.messages, firstAllowed)]);
     metrics.replySeconds.observe({ channel: msg.channel }, (performance.now() - started) / 1000);
   }
 
@@ -185,17 +194,41 @@ export class Gateway {
     return id;
   }
 
-  /** Sends within the chat's and the account's budgets, storing each message that went out. */
-  private async send(adapter: ChannelAdapter, chatId: string, messages: readonly OutboundMessage[]): Promise<void> {
-    const { store, metrics, log } = this.opts;
+  private budgetKeys(adapter: ChannelAdapter, out: OutboundMessage): { key: string; limit: number; windowMs: number }[] {
     const budget = this.opts.budgets?.[adapter.channel] ?? DEFAULT_BUDGETS[adapter.channel];
-    for (const out of messages) {
-      const now = this.now();
-      // The account's budget is asked only for a message the chat's allows: a chat past its budget
-      // must not use up what the account has for the others.
-      const allowed =
-        (await store.budget.tryConsume(`send:${out.channel}:chat:${out.chatId}`, budget.perChat.windowMs, budget.perChat.limit, now)) &&
-        (await store.budget.tryConsume(`send:${out.channel}:account`, budget.perAccount.windowMs, budget.perAccount.limit, now));
+    return [
+      { key: `send:${out.channel}:chat:${out.chatId}`, ...budget.perChat },
+      { key: `send:${out.channel}:account`, ...budget.perAccount },
+    ];
+  }
+
+  /**
+   * Counts one outbound message against the chat's and the account's budgets, asked together; when
+   * only one of them allows it, that one gets it back, so a chat past its budget does not use up what
+   * the account has for the others.
+   */
+  private async consume(adapter: ChannelAdapter, out: OutboundMessage, now: Date): Promise<boolean> {
+    const { budget } = this.opts.store;
+    const keys = this.budgetKeys(adapter, out);
+    const counted = await settled(keys.map((b) => budget.tryConsume(b.key, b.windowMs, b.limit, now)));
+    if (counted.every(Boolean)) return true;
+    await settled(keys.flatMap((b, i) => (counted[i] ? [budget.release(b.key, b.windowMs, now)] : [])));
+    return false;
+  }
+
+  /** Gives back what {@link consume} counted at `now` for a message that is not sent after all. */
+  private async giveBack(adapter: ChannelAdapter, out: OutboundMessage, now: Date): Promise<void> {
+    await settled(this.budgetKeys(adapter, out).map((b) => this.opts.store.budget.release(b.key, b.windowMs, now)));
+  }
+
+  /**
+   * Sends within the chat's and the account's budgets, storing each message that went out.
+   * `firstAllowed`: the first message's budgets were already asked, with this answer.
+   */
+  private async send(adapter: ChannelAdapter, chatId: string, messages: readonly OutboundMessage[], firstAllowed?: boolean): Promise<void> {
+    const { store, metrics, log } = this.opts;
+    for (const [i, out] of messages.entries()) {
+      const allowed = i === 0 && firstAllowed !== undefined ? firstAllowed : await this.consume(adapter, out, this.now());
       if (!allowed) {
         metrics.dropped.inc({ channel: out.channel, reason: 'budget' });
         log.warn({ channel: out.channel, chatId: out.chatId }, '超出发送额度，本条回复未发出');

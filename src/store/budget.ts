@@ -11,6 +11,11 @@ export interface BudgetRepository {
    * others. Use one `windowMs` per key.
    */
   tryConsume(key: string, windowMs: number, limit: number, now?: Date): Promise<boolean>;
+  /**
+   * Gives back one message counted by `tryConsume` at `now` that was not sent after all (another
+   * budget refused it). Nothing when the window has moved on since, or nothing is counted.
+   */
+  release(key: string, windowMs: number, now?: Date): Promise<void>;
   /** Forgets keys whose latest window started before `before` (their count no longer matters); returns how many. */
   prune(before: Date): Promise<number>;
 }
@@ -44,14 +49,28 @@ export function budgetRepository(db: Kysely<Database>): BudgetRepository {
       )
       .returning('count'),
   );
+  const giveBack = prepare(db, (a: { key: string; windowStart: string }) =>
+    db
+      .updateTable('send_budget')
+      .set((eb) => ({ count: eb(eb.ref('count'), '-', 1) }))
+      .where('key', '=', a.key)
+      .where('window_start', '=', a.windowStart)
+      .where('count', '>', 0));
+  const windowOf = (windowMs: number, now: Date): string => {
+    if (!Number.isInteger(windowMs) || windowMs <= 0) throw new RangeError(`windowMs 应为正整数，当前为 ${windowMs}`);
+    return toStored(new Date(Math.floor(now.getTime() / windowMs) * windowMs));
+  };
   return {
     async tryConsume(key, windowMs, limit, now = new Date()) {
-      if (!Number.isInteger(windowMs) || windowMs <= 0) throw new RangeError(`windowMs 应为正整数，当前为 ${windowMs}`);
+      const windowStart = windowOf(windowMs, now);
       if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit 应为非负整数，当前为 ${limit}`);
       if (limit === 0) return false;
-      const windowStart = toStored(new Date(Math.floor(now.getTime() / windowMs) * windowMs));
       const { rows } = await consume.execute({ key, windowStart, limit });
       return rows.length > 0;
+    },
+
+    async release(key, windowMs, now = new Date()) {
+      await giveBack.execute({ key, windowStart: windowOf(windowMs, now) });
     },
 
     async prune(before) {

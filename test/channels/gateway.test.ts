@@ -192,6 +192,27 @@ describeEachDatabase('Gateway', (db) => {
       expect(adapter.textsTo('g-a')).toHaveLength(2);
       expect(metricValue(await metricsText(t.app), 'chunfeng_messages_dropped_total', { channel: 'telegram', reason: 'budget' })).toBe(3);
     });
+    it('counts nothing against the budgets for questions the flood rule drops', async () => {
+      const adapter = new FakeAdapter('telegram');
+      const t = await start(adapter);
+      const gateway = new Gateway({
+        store: t.store,
+        index: () => knowledgeIndex(),
+        office: null,
+        metrics: t.scope.metrics,
+        log: t.scope.log as FastifyBaseLogger,
+        now: () => T0,
+        budgets: { telegram: { perChat: { limit: 8, windowMs: 60_000 }, perAccount: { limit: 100, windowMs: 60_000 } } },
+      });
+      const handle = gateway.handlerFor(adapter);
+      for (let i = 0; i < 10; i++) await handle(adapter.message(QUESTION, { chatId: 'g-a', userId: 'u-1' }));
+      // Six answers and the warning; the three dropped questions used none of the chat's eight.
+      expect(adapter.textsTo('g-a')).toHaveLength(7);
+      await handle(adapter.message(QUESTION, { chatId: 'g-a', userId: 'u-2' }));
+      expect(adapter.textsTo('g-a')).toHaveLength(8);
+      await handle(adapter.message(QUESTION, { chatId: 'g-a', userId: 'u-3' }));
+      expect(adapter.textsTo('g-a')).toHaveLength(8);
+    });
   });
 
   describe('two instances on one database', () => {

@@ -229,6 +229,22 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
       expect(await store.budget.tryConsume('room:a', MINUTE, 2, at(MINUTE))).toBe(false);
     });
 
+    it('takes back a message given back in the same window, and nothing once the window has moved on', async () => {
+      expect(await store.budget.tryConsume('room:a', MINUTE, 1, at(0))).toBe(true);
+      expect(await store.budget.tryConsume('room:a', MINUTE, 1, at(1000))).toBe(false);
+      await store.budget.release('room:a', MINUTE, at(2000));
+      expect(await store.budget.tryConsume('room:a', MINUTE, 1, at(3000))).toBe(true);
+      // Given back twice: the count does not go below zero, so the limit still holds.
+      await store.budget.release('room:a', MINUTE, at(4000));
+      await store.budget.release('room:a', MINUTE, at(4000));
+      expect(await store.budget.tryConsume('room:a', MINUTE, 1, at(5000))).toBe(true);
+      expect(await store.budget.tryConsume('room:a', MINUTE, 1, at(5000))).toBe(false);
+      // A release in a later window leaves the later window's count alone.
+      expect(await store.budget.tryConsume('room:a', MINUTE, 1, at(MINUTE))).toBe(true);
+      await store.budget.release('room:a', MINUTE, at(0));
+      expect(await store.budget.tryConsume('room:a', MINUTE, 1, at(MINUTE + 1))).toBe(false);
+    });
+
     it('denies everything with a limit of 0 and rejects a bad window', async () => {
       expect(await store.budget.tryConsume('room:a', MINUTE, 0, at(0))).toBe(false);
       await expect(store.budget.tryConsume('room:a', 0, 5, at(0))).rejects.toThrow(RangeError);

@@ -1,6 +1,7 @@
 import lunr from 'lunr';
 import type { Analyzer, Lexicon } from '../text/analyze.js';
 import { NUMERAL, StatuteNames, parseChineseNumber, shortTitle, toChineseNumber } from './statute-ref.js';
+import { LunrScores } from './lunr-scores.js';
 import { PassageIndex, bm25Idf, type SerializedPassages } from './passages.js';
 import type { Entry, Statute } from './types.js';
 
@@ -131,34 +132,6 @@ function newBuilder(fields: Record<string, number>): lunr.Builder {
   return builder;
 }
 
-/** The parts of a lunr index its constructor takes (@types/lunr names the vectors wrongly). */
-interface IndexParts {
-  readonly invertedIndex: Record<string, object>;
-  readonly fieldVectors: object;
-  readonly tokenSet: { intersect(query: lunr.TokenSet): { toArray(): string[] } };
-  readonly fields: string[];
-  readonly pipeline: lunr.Pipeline;
-}
-
-/**
- * The same index, its query terms looked up as they are. lunr runs every query term through a token
- * set, an automaton of all indexed words, to expand wildcards and typos; walking its root, which has
- * an edge per distinct first character (thousands in Chinese), was half the time of an ask. Our
- * queries use neither (`query.term` with exact words, no pipeline), so a term expands to itself when
- * the index holds it and to nothing otherwise: the results are lunr's own, found faster.
- */
-export function exactTerms(index: lunr.Index): lunr.Index {
-  const parts = index as unknown as IndexParts;
-  const { invertedIndex } = parts;
-  const tokenSet: IndexParts['tokenSet'] = {
-    intersect(query) {
-      const found = query.toArray().filter((term) => Object.hasOwn(invertedIndex, term));
-      return { toArray: () => found };
-    },
-  };
-  return new lunr.Index({ ...parts, tokenSet } as unknown as lunr.Index.Attributes);
-}
-
 /**
  * Counts the FAQ entries that contain a term in the fields that say what an entry is about. The
  * answer is left out: every answer ends with where to do it (电子税务局, 12366), which would make
@@ -179,8 +152,8 @@ function documentFrequency(index: lunr.Index, term: string): number {
  */
 export class SearchIndex {
   private readonly byId = new Map<string, Entry>();
-  /** FAQ entries and policy summaries, queried with exact terms (toJSON saves the same index). */
-  private readonly faq: lunr.Index;
+  /** lunr's scores over the FAQ index, computed without its query machinery. */
+  private readonly scores: LunrScores;
   private readonly passages = new Map<string, { statute: Statute; article: number; text: string }>();
   /** Document numbers of the statute articles in the passage index: statute -> first document. */
   private readonly firstDoc = new Map<Statute, number>();
@@ -203,11 +176,11 @@ export class SearchIndex {
     readonly statutes: readonly Statute[],
     private readonly analyzer: Analyzer,
     lexicon: Lexicon,
-    faq: lunr.Index,
+    private readonly faq: lunr.Index,
     private readonly policy: PassageIndex,
     private readonly thresholds: Thresholds,
   ) {
-    this.faq = exactTerms(faq);
+    this.scores = new LunrScores(faq);
     for (const e of entries) this.byId.set(e.id, e);
     for (const s of statutes) {
       this.firstDoc.set(s, this.docIds.length);
@@ -328,8 +301,7 @@ export class SearchIndex {
   /** FAQ candidates re-ranked by coverage and by closeness to an alternative question. */
   private rankFaq(terms: string[]): Hit[] {
     const weights = new Map(terms.map((t) => [t, this.faqWeight(t)]));
-    const weight = (t: string): number => weights.get(t) ?? this.faqWeight(t);
-    const hits = this.rank(this.faq, terms, (ref) => this.byId.get(ref), weight);
+    const hits = this.rank(terms, weights);
     const top = Math.max(...hits.map((h) => h.score), Number.MIN_VALUE);
     return hits
       .map((h) => {
@@ -340,17 +312,14 @@ export class SearchIndex {
       .sort((a, b) => b.score - a.score);
   }
 
-  private rank(index: lunr.Index, terms: string[], resolve: (ref: string) => Entry | undefined, weight: (term: string) => number, limit = CANDIDATES): Hit[] {
-    const total = terms.reduce((sum, t) => sum + weight(t), 0);
+  private rank(terms: string[], weights: ReadonlyMap<string, number>): Hit[] {
+    const total = terms.reduce((sum, t) => sum + (weights.get(t) ?? 0), 0);
     if (total === 0) return [];
-    const results = index.query((query) => {
-      for (const term of terms) query.term(term, { boost: weight(term), usePipeline: false });
-    });
     const hits: Hit[] = [];
-    for (const r of results.slice(0, limit)) {
-      const entry = resolve(r.ref);
+    for (const r of this.scores.search(weights).slice(0, CANDIDATES)) {
+      const entry = this.byId.get(r.ref);
       if (!entry) continue;
-      const evidence = Object.keys(r.matchData.metadata).reduce((sum, t) => sum + weight(t), 0);
+      const evidence = r.matched.reduce((sum, t) => sum + (weights.get(t) ?? 0), 0);
       hits.push({ entry, score: r.score, coverage: Math.min(1, evidence / total), evidence, similarity: 0 });
     }
     return hits;

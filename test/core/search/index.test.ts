@@ -1,6 +1,5 @@
-import lunr from 'lunr';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { exactTerms, type Answer, type SearchIndex } from '../../../src/core/search/index.js';
+import type { Answer, SearchIndex } from '../../../src/core/search/index.js';
 import { HAS_LAWS, LAWS_DIR, LAWS_NOTE, REAL_KNOWLEDGE, buildIndex, realKnowledgeIndex } from '../../helpers/knowledge.js';
 
 let index: SearchIndex;
@@ -265,32 +264,5 @@ describe('SearchIndex never throws', () => {
       else expect(a.id).toBeNull();
       expect(Number.isFinite(a.score)).toBe(true);
     }
-  });
-});
-
-describe('exactTerms', () => {
-  it('finds what lunr finds, with the same scores and matched terms', () => {
-    const builder = new lunr.Builder();
-    builder.pipeline.reset();
-    builder.searchPipeline.reset();
-    builder.ref('id');
-    builder.field('title', { boost: 3 });
-    builder.field('body');
-    const docs = [
-      ['a', '留抵 退税 申请', '纳税人 申请 增值税 留抵 退税 电子税务局'],
-      ['b', '发票 红字', '开具 红字 发票 信息表 留抵'],
-      ['c', '个税 汇算', '综合 所得 年度 汇算 退税 补税'],
-    ];
-    for (const [id, title, body] of docs) builder.add({ id, title, body });
-    const plain = builder.build();
-    const exact = exactTerms(plain);
-    const queries = [['留抵', '退税'], ['发票', '红字', '没有的词'], ['退税'], ['没有的词'], ['汇算', '留抵', '申请', '信息表']];
-    const run = (index: lunr.Index, terms: string[]) =>
-      index.query((q) => {
-        terms.forEach((term, i) => q.term(term, { boost: i + 1, usePipeline: false }));
-      }).map((r) => ({ ref: r.ref, score: r.score, terms: Object.keys(r.matchData.metadata).sort() }));
-    for (const terms of queries) expect(run(exact, terms)).toEqual(run(plain, terms));
-    expect(run(exact, ['留抵']).map((r) => r.ref).sort()).toEqual(['a', 'b']);
-    expect(exact.toJSON()).toEqual(plain.toJSON());
   });
 });
