@@ -3,7 +3,7 @@
 // private-chat questions from test/eval/own.jsonl to POST /telegram/webhook, each with its own
 // update_id and user. Latency is measured per update from its receipt by the server (Fastify's
 // onRequest) to the fake Bot API receiving its sendMessage; messages/s counts replies sent.
-// Two runs per database: at the target rate (1,000 updates/s) and flat out. SQLite always;
+// Two runs per database: at the target rate (1,000 updates/s, evenly spaced) and flat out. SQLite always;
 // PostgreSQL too when BENCH_DATABASE_URL is set (a fresh schema, dropped afterwards).
 //
 //   npx tsc -p tsconfig.build.json && node bench/webhook.js
@@ -13,7 +13,7 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -219,22 +219,74 @@ async function startServer(dbUrl, fake) {
   };
 }
 
+/**
+ * Flat out: autocannon keeps `connections` requests in flight. At a set rate autocannon lets each
+ * connection send its share of a second as fast as it can at the start of each second, which is a
+ * burst every second, not a rate: `paced` sends one update every 1/rate s instead, as users' messages
+ * arrive, over at most `connections` keep-alive connections.
+ */
 async function load(autocannon, server, questions, ids, { seconds, rate, connections }) {
-  const opts = {
+  const body = () => {
+    const id = ids.next++;
+    return JSON.stringify(makeUpdate(id, questions[id % questions.length]));
+  };
+  if (rate) return paced(server, body, { seconds, rate, connections });
+  return autocannon({
     url: `${server.base}/telegram/webhook`,
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
     connections,
     duration: seconds,
-    ...(rate ? { overallRate: rate } : {}),
-    requests: [{
-      setupRequest: (req) => {
-        const id = ids.next++;
-        return { ...req, body: JSON.stringify(makeUpdate(id, questions[id % questions.length])) };
-      },
-    }],
+    requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
+  });
+}
+
+async function paced(server, body, { seconds, rate, connections }) {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const { hostname, port } = new URL(server.base);
+  const total = Math.round(rate * seconds);
+  const latencies = [];
+  let non2xx = 0;
+  let errors = 0;
+  const inFlight = new Set();
+  const fire = () => {
+    const payload = body();
+    const started = now();
+    const done = new Promise((resolve) => {
+      const req = httpRequest({
+        host: hostname, port, path: '/telegram/webhook', method: 'POST', agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'x-telegram-bot-api-secret-token': SECRET },
+      }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(now() - started);
+          if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(payload);
+    });
+    inFlight.add(done);
+    void done.then(() => inFlight.delete(done));
   };
-  return autocannon(opts);
+  const started = now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((now() - started) / 1000) * rate));
+    while (sent < due) {
+      sent++;
+      fire();
+    }
+    await sleep(1);
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const stats = latencyStats(latencies);
+  return { duration: (now() - started) / 1000, latency: { p50: stats.p50, p99: stats.p99 }, non2xx, errors, timeouts: 0 };
 }
 
 async function measure(autocannon, server, fake, questions, ids, phase) {

@@ -124,12 +124,18 @@ function withoutCommitWait(databaseUrl: string): string {
  */
 function namedStatements(pool: pg.Pool): PostgresPool {
   const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string => {
+    let name = names.get(text);
+    if (!name) names.set(text, (name = `chunfeng_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
+    return name;
+  };
   const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
     query: ((text: string | object, parameters?: readonly unknown[]) => {
       if (typeof text !== 'string') return client.query(text as pg.Submittable);
       const values = [...(parameters ?? [])];
       if (values.length === 0 || text.includes('*')) return client.query(text, values);
-      return client.query({ name: `chunfeng_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values });
+      return client.query({ name: nameOf(text), text, values });
     }) as unknown as PostgresPoolClient['query'],
     release: () => client.release(),
   });

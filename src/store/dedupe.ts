@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { toStored, type Database } from './schema.js';
+import { prepare } from './prepared.js';
+import { toStored, type Database, type Row } from './schema.js';
 
 /** Remembers which inbound updates were handled, across restarts and instances. */
 export interface DedupeRepository {
@@ -20,19 +21,22 @@ export interface DedupeRepository {
  * created it, and the primary key decides between concurrent ones.
  */
 export function dedupeRepository(db: Kysely<Database>): DedupeRepository {
+  const insert = prepare(db, (r: Row<'processed_updates'>) =>
+    db
+      .insertInto('processed_updates')
+      .values({ channel: r.channel, update_key: r.update_key, created_at: r.created_at })
+      .onConflict((oc) => oc.columns(['channel', 'update_key']).doNothing())
+      .returning('update_key'));
+  const remove = prepare(db, (a: { channel: string; key: string }) =>
+    db.deleteFrom('processed_updates').where('channel', '=', a.channel).where('update_key', '=', a.key));
   return {
     async firstSeen(channel, key, now = new Date()) {
-      const row = await db
-        .insertInto('processed_updates')
-        .values({ channel, update_key: key, created_at: toStored(now) })
-        .onConflict((oc) => oc.columns(['channel', 'update_key']).doNothing())
-        .returning('update_key')
-        .executeTakeFirst();
-      return row !== undefined;
+      const { rows } = await insert.execute({ channel, update_key: key, created_at: toStored(now) });
+      return rows.length > 0;
     },
 
     async forget(channel, key) {
-      await db.deleteFrom('processed_updates').where('channel', '=', channel).where('update_key', '=', key).execute();
+      await remove.execute({ channel, key });
     },
 
     async prune(before) {

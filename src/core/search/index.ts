@@ -302,10 +302,11 @@ export class SearchIndex {
   private rankFaq(terms: string[]): Hit[] {
     const weights = new Map(terms.map((t) => [t, this.faqWeight(t)]));
     const hits = this.rank(terms, weights);
+    const norm = [...weights.values()].reduce((sum, w) => sum + w * w, 0);
     const top = Math.max(...hits.map((h) => h.score), Number.MIN_VALUE);
     return hits
       .map((h) => {
-        const similarity = Math.max(0, ...(this.phrasings.get(h.entry.id) ?? []).map((p) => cosine(weights, p)));
+        const similarity = Math.max(0, ...(this.phrasings.get(h.entry.id) ?? []).map((p) => cosine(weights, norm, p)));
         const score = ((h.score / top) * h.coverage + QUESTION_SIMILARITY_WEIGHT * similarity) * (h.entry.kind === 'policy' ? POLICY_SUMMARY_FACTOR : 1);
         return { ...h, score, similarity };
       })
@@ -415,15 +416,12 @@ interface Phrasing {
   readonly norm: number;
 }
 
-/** Weighted cosine similarity of a question's terms (with their weights) and a phrasing. */
-function cosine(question: ReadonlyMap<string, number>, phrasing: Phrasing): number {
+/** Weighted cosine similarity of a question's terms (with their weights and its norm) and a phrasing. */
+function cosine(question: ReadonlyMap<string, number>, norm: number, phrasing: Phrasing): number {
+  if (norm === 0 || phrasing.norm === 0) return 0;
   let shared = 0;
-  let norm = 0;
-  for (const [t, w] of question) {
-    norm += w * w;
-    if (phrasing.terms.has(t)) shared += w * w;
-  }
-  return norm > 0 && phrasing.norm > 0 ? shared / Math.sqrt(norm * phrasing.norm) : 0;
+  for (const [t, w] of question) if (phrasing.terms.has(t)) shared += w * w;
+  return shared / Math.sqrt(norm * phrasing.norm);
 }
 
 /** The calendar day in China (UTC+8, no daylight saving): valid_until 2027-12-31 ends at midnight Beijing time. */
