@@ -77,7 +77,7 @@ async function connectSqlite(path: string): Promise<Connection> {
     file.close();
     throw err;
   }
-  return { db: new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(file, key) }), kind: 'sqlite' };
+  return { db: new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(file) }), kind: 'sqlite' };
 }
 
 /**

@@ -44,28 +44,32 @@ function run(statement: SqliteStatement, parameters: readonly unknown[]): QueryR
   };
 }
 
-interface Waiting {
-  readonly result: QueryResult<unknown>;
+/** A write waiting for the end of the turn. */
+interface Queued {
+  readonly statement: SqliteStatement;
+  readonly parameters: readonly unknown[];
   resolve(result: QueryResult<unknown>): void;
   reject(err: unknown): void;
 }
 
 /**
- * Group commit: every write made during one turn of the event loop goes into one transaction,
- * committed at the end of the turn (setImmediate), and each caller's promise settles only once that
- * commit has succeeded or failed, so a caller that has been told "stored" can rely on it exactly as
- * with one transaction per statement. Committing writes the changed pages to the write-ahead log:
- * per statement, one message cost some fifty kilobytes of log and half the store's time; per turn,
- * the pages the messages share (the newest rows of a table, its indexes) are written once.
+ * Group commit: the writes asked for during one turn of the event loop are run together at the end
+ * of the turn (setImmediate), in one transaction, and each caller's promise settles once that
+ * transaction has committed or failed, so a caller told "stored" can rely on it exactly as with one
+ * transaction per statement. Committing writes the changed pages to the write-ahead log: per
+ * statement, one message cost some fifty kilobytes of log and half the store's time; per turn, the
+ * pages the messages share (the newest rows of a table, its indexes) are written once. The write
+ * lock is held only while the turn's statements run, not while the turn's other work goes on, so
+ * another process on the same file waits as briefly as before.
  *
- * A statement that fails is undone on its own (SQLite's statement rollback) and rejects at once; one
- * whose failure ends the whole transaction (a full disk) rejects every statement of the turn. A
- * SELECT outside a turn's transaction runs at once. An explicit Kysely transaction first commits the
- * turn's writes, then has the connection to itself until it ends.
+ * A statement that fails is undone on its own (SQLite's statement rollback) and rejects; one whose
+ * failure ends the whole transaction (a full disk) rejects every write of the turn, as does a
+ * failed commit. Reads run at once and see what is committed. An explicit Kysely transaction first
+ * runs the turn's writes, then has the connection to itself until it ends.
  */
 class GroupCommit {
-  /** Writes of this turn waiting for the commit; null while no turn transaction is open. */
-  private turn: Waiting[] | null = null;
+  /** Writes asked for in this turn; null while none is. */
+  private turn: Queued[] | null = null;
   /** The session that holds an explicit transaction, and a promise that settles when it ends. */
   private owner: Session | null = null;
   private ownerEnded: Promise<void> = Promise.resolve();
@@ -74,67 +78,51 @@ class GroupCommit {
   constructor(
     private readonly file: Sqlite,
     private readonly statements: StatementCache,
-    /** Every group commit of this process on the same file, this one included. */
-    private readonly peers: Set<GroupCommit>,
-  ) {
-    peers.add(this);
-  }
-
-  /**
-   * Opens a write transaction. Another connection of this process to the same file (two stores on
-   * one file, as tests make) may hold the write lock with its own turn: waiting for it would block
-   * the thread it needs to commit, so its turn is committed first.
-   */
-  private beginWrite(): void {
-    for (const peer of this.peers) if (peer !== this) peer.commit();
-    this.file.exec('BEGIN IMMEDIATE');
-  }
+  ) {}
 
   async execute(session: Session, query: CompiledQuery): Promise<QueryResult<unknown>> {
     while (this.owner && this.owner !== session) await this.ownerEnded;
     const statement = this.statements.get(query.sql);
-    if (this.owner || (!this.turn && !writes(statement))) return run(statement, query.parameters);
+    if (this.owner || !writes(statement)) return run(statement, query.parameters);
     if (!this.turn) {
-      this.beginWrite();
       this.turn = [];
       setImmediate(() => this.commit());
     }
-    let result: QueryResult<unknown>;
-    try {
-      result = run(statement, query.parameters);
-    } catch (err) {
-      // Most failures undo only their own statement; some end the transaction, and with it the turn.
-      if (!this.file.inTransaction) this.fail(err);
-      throw err;
-    }
-    return new Promise((resolve, reject) => (this.turn as Waiting[]).push({ result, resolve, reject }));
+    const turn = this.turn;
+    return new Promise((resolve, reject) => turn.push({ statement, parameters: query.parameters, resolve, reject }));
   }
 
-  /** Commits the turn's writes and tells each caller. */
+  /** Runs the turn's writes in one transaction and tells each caller. */
   commit(): void {
     const turn = this.turn;
     if (!turn) return;
     this.turn = null;
+    const failAll = (err: unknown): void => {
+      if (this.file.inTransaction) this.file.exec('ROLLBACK');
+      for (const q of turn) q.reject(err);
+    };
+    const outcomes: ({ ok: true; result: QueryResult<unknown> } | { ok: false; err: unknown })[] = [];
     try {
+      this.file.exec('BEGIN IMMEDIATE');
+      for (const q of turn) {
+        try {
+          outcomes.push({ ok: true, result: run(q.statement, q.parameters) });
+        } catch (err) {
+          // Most failures undo only their own statement; some end the transaction, and the turn with it.
+          if (!this.file.inTransaction) throw err;
+          outcomes.push({ ok: false, err });
+        }
+      }
       this.file.exec('COMMIT');
     } catch (err) {
-      if (this.file.inTransaction) this.file.exec('ROLLBACK');
-      for (const w of turn) w.reject(err);
+      failAll(err);
       return;
     }
-    for (const w of turn) w.resolve(w.result);
-  }
-
-  private fail(err: unknown): void {
-    const turn = this.turn ?? [];
-    this.turn = null;
-    for (const w of turn) w.reject(err);
-  }
-
-  /** Commits what is waiting and leaves the file to other connections. */
-  close(): void {
-    this.commit();
-    this.peers.delete(this);
+    turn.forEach((q, i) => {
+      const outcome = outcomes[i] as (typeof outcomes)[number];
+      if (outcome.ok) q.resolve(outcome.result);
+      else q.reject(outcome.err);
+    });
   }
 
   async begin(session: Session): Promise<void> {
@@ -142,7 +130,7 @@ class GroupCommit {
     this.commit();
     this.owner = session;
     this.ownerEnded = new Promise((resolve) => (this.endOwner = resolve));
-    this.beginWrite();
+    this.file.exec('BEGIN IMMEDIATE');
   }
 
   end(session: Session, sql: 'COMMIT' | 'ROLLBACK'): void {
@@ -179,14 +167,9 @@ class GroupCommitDriver implements Driver {
   private readonly statements: StatementCache;
   private readonly commits: GroupCommit;
 
-  constructor(
-    private readonly file: Sqlite,
-    peers: Set<GroupCommit>,
-    /** Called once closed, so the registry of files can forget this one. */
-    private readonly closed: () => void,
-  ) {
+  constructor(private readonly file: Sqlite) {
     this.statements = new StatementCache(file);
-    this.commits = new GroupCommit(file, this.statements, peers);
+    this.commits = new GroupCommit(file, this.statements);
   }
 
   async init(): Promise<void> {}
@@ -211,35 +194,19 @@ class GroupCommitDriver implements Driver {
   async releaseConnection(): Promise<void> {}
 
   async destroy(): Promise<void> {
-    this.commits.close();
+    this.commits.commit();
     this.statements.clear();
     this.file.close();
-    this.closed();
   }
 }
 
-/** Group commits of this process by database file. */
-const byFile = new Map<string, Set<GroupCommit>>();
-
-/**
- * Kysely's SQLite dialect (compiler, adapter, introspection) over the group-commit driver. `path`
- * names the file (absolute) so connections of this process to the same file know each other; null
- * for an in-memory database, which no other connection sees.
- */
+/** Kysely's SQLite dialect (compiler, adapter, introspection) over the group-commit driver. */
 export class GroupCommitSqliteDialect extends SqliteDialect {
-  constructor(
-    private readonly file: Sqlite,
-    private readonly path: string | null,
-  ) {
+  constructor(private readonly file: Sqlite) {
     super({ database: file });
   }
 
   override createDriver(): Driver {
-    const { path } = this;
-    const peers = (path === null ? undefined : byFile.get(path)) ?? new Set<GroupCommit>();
-    if (path !== null) byFile.set(path, peers);
-    return new GroupCommitDriver(this.file, peers, () => {
-      if (path !== null && peers.size === 0) byFile.delete(path);
-    });
+    return new GroupCommitDriver(this.file);
   }
 }

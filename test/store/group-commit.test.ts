@@ -29,7 +29,7 @@ describe('SQLite group commit', () => {
     setup.close();
     conn = new Sqlite(file);
     conn.pragma('foreign_keys = ON', { simple: true });
-    db = new Kysely<Db>({ dialect: new GroupCommitSqliteDialect(conn, file) });
+    db = new Kysely<Db>({ dialect: new GroupCommitSqliteDialect(conn) });
     reader = new Sqlite(file, { readonly: true });
   });
 
@@ -71,10 +71,10 @@ describe('SQLite group commit', () => {
     expect(committed()).toBe(1);
   });
 
-  it('runs reads at once outside a turn and sees its own turn\'s writes inside one', async () => {
+  it('runs reads at once, seeing what is committed', async () => {
     await insert(1);
     const [, rows] = await Promise.all([insert(2), db.selectFrom('notes').select('id').orderBy('id').execute()]);
-    expect(rows.map((r) => r.id)).toEqual([1, 2]);
+    expect(rows.map((r) => r.id)).toEqual([1]);
     expect((await sql<{ n: number }>`select count(*) as n from notes`.execute(db)).rows[0]?.n).toBe(2);
   });
 
@@ -97,11 +97,13 @@ describe('SQLite group commit', () => {
 
   it('commits what is waiting when closed', async () => {
     const pending = insert(1);
-    while (!conn.inTransaction) await Promise.resolve();
+    // Kysely hands the query to the driver a fixed number of microtasks later; the turn is not over.
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    expect(committed()).toBe(0);
     await db.destroy();
     await pending;
     expect(committed()).toBe(1);
     conn = new Sqlite(file);
-    db = new Kysely<Db>({ dialect: new GroupCommitSqliteDialect(conn, file) });
+    db = new Kysely<Db>({ dialect: new GroupCommitSqliteDialect(conn) });
   });
 });
