@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { GroupCommitSqliteDialect } from './group-commit.js';
+import { BatchingPostgresDialect } from './pg-batch.js';
 import pg from 'pg';
 import { migrateToLatest, postgresLock } from './migrations.js';
 import type { Database } from './schema.js';
@@ -115,47 +115,12 @@ function withoutCommitWait(databaseUrl: string): string {
   return url.toString();
 }
 
-/**
- * The pool as Kysely sees it, sending queries with parameters as named prepared statements:
- * PostgreSQL then parses and plans each of the store's few query shapes once per connection instead
- * of on every run, which was a third of its time per query. Statements that select `*` stay
- * unnamed: a migration adding a column would change their result type under a running instance
- * ("cached plan must not change result type").
- */
-function namedStatements(pool: pg.Pool): PostgresPool {
-  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
-  const names = new Map<string, string>();
-  const nameOf = (text: string): string => {
-    let name = names.get(text);
-    if (!name) names.set(text, (name = `chunfeng_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
-    return name;
-  };
-  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
-    query: ((text: string | object, parameters?: readonly unknown[]) => {
-      if (typeof text !== 'string') return client.query(text as pg.Submittable);
-      const values = [...(parameters ?? [])];
-      if (values.length === 0 || text.includes('*')) return client.query(text, values);
-      return client.query({ name: nameOf(text), text, values });
-    }) as unknown as PostgresPoolClient['query'],
-    release: () => client.release(),
-  });
-  return {
-    async connect() {
-      const client = await pool.connect();
-      let found = wrapped.get(client);
-      if (!found) wrapped.set(client, (found = wrap(client)));
-      return found;
-    },
-    end: () => pool.end(),
-  };
-}
-
 async function connectPostgres(databaseUrl: string, options: ConnectOptions): Promise<Connection> {
   // Timeouts: with the database unreachable, handlers, /readyz and shutdown fail after a while
   // instead of waiting for ever.
   const pool = new pg.Pool({ connectionString: withoutCommitWait(databaseUrl), application_name: 'chunfeng', connectionTimeoutMillis: 5_000, query_timeout: 15_000 });
   pool.on('error', (err) => options.onPoolError?.(err));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatements(pool) }) });
+  const db = new Kysely<Database>({ dialect: new BatchingPostgresDialect(pool) });
   try {
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
     if ((rows[0]?.schema ?? null) === null) throw new Error('PostgreSQL 的 search_path 中没有存在的 schema，无法建表');

@@ -1,0 +1,270 @@
+import { createHash } from 'node:crypto';
+import {
+  CompiledQuery,
+  PostgresDialect,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+import pg from 'pg';
+
+/** What a statement run on its own or in a batch gives back, as Kysely's own PostgreSQL driver reports it. */
+function toQueryResult(result: pg.QueryResult): QueryResult<unknown> {
+  const { command, rowCount, rows } = result;
+  const changed = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+  return { rows: rows ?? [], ...(changed ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
+}
+
+/** A value written into SQL text, or null when it cannot be written safely (then it is sent as a parameter). */
+function literal(value: unknown): string | null {
+  if (value === null || value === undefined) return 'NULL';
+  // In parentheses, so that a negative number can never meet a minus sign and become a comment (--).
+  if (typeof value === 'number') return Number.isFinite(value) ? `(${String(value)})` : null;
+  if (typeof value === 'bigint') return `(${value.toString()})`;
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  // PostgreSQL text cannot hold NUL, and the batch travels as one NUL-terminated string.
+  if (typeof value === 'string') return value.includes('\u0000') ? null : pg.escapeLiteral(value);
+  return null;
+}
+
+/**
+ * The statement with its parameters ($1, $2 ...) written in as literals, or null when one cannot be
+ * or the text is not simple enough to be sure where the parameters are (comments, dollar quoting).
+ * Quoted identifiers and string literals are copied as they are.
+ */
+export function inlineParameters(sql: string, parameters: readonly unknown[]): string | null {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] as string;
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      if (end < 0) return null;
+      out += sql.slice(i, end + 1);
+      i = end + 1;
+    } else if (c === '$') {
+      const digits = /^\d+/.exec(sql.slice(i + 1))?.[0];
+      if (!digits) return null;
+      const n = Number(digits);
+      if (n < 1 || n > parameters.length) return null;
+      const value = literal(parameters[n - 1]);
+      if (value === null) return null;
+      out += value;
+      i += 1 + digits.length;
+    } else if ((c === '-' && sql[i + 1] === '-') || (c === '/' && sql[i + 1] === '*') || c === ';') {
+      return null;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** A statement waiting for the end of the turn. */
+interface Queued {
+  readonly query: CompiledQuery;
+  readonly text: string;
+  resolve(result: QueryResult<unknown>): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Runs one statement on the pool, with parameters. Statements with parameters are named prepared
+ * statements, parsed and planned once per connection; those that select `*` stay unnamed, as a
+ * migration adding a column would change their result type under a running instance ("cached plan
+ * must not change result type").
+ */
+class Statements {
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  run(runner: pg.Pool | pg.PoolClient, query: CompiledQuery): Promise<QueryResult<unknown>> {
+    const values = [...query.parameters];
+    const config: pg.QueryConfig = values.length === 0 || query.sql.includes('*') ? { text: query.sql, values } : { name: this.nameOf(query.sql), text: query.sql, values };
+    return runner.query(config).then(toQueryResult);
+  }
+
+  onPool(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    return this.run(this.pool, query);
+  }
+
+  private nameOf(text: string): string {
+    let name = this.names.get(text);
+    if (!name) this.names.set(text, (name = `chunfeng_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
+    return name;
+  }
+}
+
+/**
+ * Group commit for PostgreSQL: the statements asked for during one turn of the event loop travel
+ * to the server together at the end of the turn (setImmediate), as one transaction in one round
+ * trip, and each caller's promise settles once it has committed. Every statement on its own meant a
+ * round trip and a commit each, eight per message, which made the database server's CPU and the
+ * driver's the gateway's limit. Parameters are written into the text as escaped literals
+ * (pg.escapeLiteral; numbers in parentheses); a statement whose values cannot be written so safely
+ * runs on its own, with parameters.
+ *
+ * When a batch fails (one statement's constraint, a deadlock with another instance), PostgreSQL
+ * keeps none of it; its statements then run again one by one, so the others go through and the
+ * failing one gets its own error. A turn of one statement runs as it would alone.
+ */
+class Batches {
+  private turn: Queued[] | null = null;
+  /**
+   * The batch on its way, if any. One at a time: two batches of this process in flight together
+   * could each lock a row the other one wants next (a busy group's budget, the account's), a
+   * deadlock PostgreSQL resolves only after a second. Statements asked for meanwhile join the next.
+   */
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly statements: Statements,
+  ) {}
+
+  add(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    const text = inlineParameters(query.sql, query.parameters);
+    if (text === null) return this.statements.onPool(query);
+    if (!this.turn) {
+      this.turn = [];
+      setImmediate(() => void this.drain());
+    }
+    const turn = this.turn;
+    return new Promise((resolve, reject) => turn.push({ query, text, resolve, reject }));
+  }
+
+  /** Sends what is waiting once the batch on its way is done; resolves when it has been answered. */
+  drain(): Promise<void> {
+    this.running = this.running.then(() => this.flush());
+    return this.running;
+  }
+
+  private async flush(): Promise<void> {
+    const turn = this.turn;
+    if (!turn) return;
+    this.turn = null;
+    if (turn.length === 1) return this.oneByOne(turn);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      for (const q of turn) q.reject(err);
+      return;
+    }
+    let results: pg.QueryResult[];
+    try {
+      const reply = (await client.query(['begin', ...turn.map((q) => q.text), 'commit'].join(';\n'))) as unknown as pg.QueryResult[];
+      results = reply.slice(1, -1);
+    } catch {
+      // The transaction is aborted (or the connection broken): nothing of it was kept.
+      await client.query('rollback').catch(() => undefined);
+      client.release();
+      return this.oneByOne(turn);
+    }
+    client.release();
+    turn.forEach((q, i) => q.resolve(toQueryResult(results[i] as pg.QueryResult)));
+  }
+
+  private async oneByOne(turn: readonly Queued[]): Promise<void> {
+    await Promise.all(turn.map((q) => this.statements.onPool(q.query).then(q.resolve, q.reject)));
+  }
+}
+
+/** What Kysely holds while it runs a query or a transaction: a pool client only during a transaction. */
+class Session implements DatabaseConnection {
+  client: pg.PoolClient | null = null;
+
+  constructor(
+    private readonly batches: Batches,
+    private readonly statements: Statements,
+  ) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return (this.client ? this.statements.run(this.client, query) : this.batches.add(query)) as Promise<QueryResult<R>>;
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('存储不支持流式查询');
+  }
+}
+
+class BatchingDriver implements Driver {
+  private readonly statements: Statements;
+  private readonly batches: Batches;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.statements = new Statements(pool);
+    this.batches = new Batches(pool, this.statements);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new Session(this.batches, this.statements);
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const session = connection as Session;
+    const client = await this.pool.connect();
+    session.client = client;
+    let begin = 'begin';
+    if (settings.isolationLevel || settings.accessMode) {
+      begin = ['start transaction', settings.isolationLevel ? `isolation level ${settings.isolationLevel}` : '', settings.accessMode ?? ''].filter(Boolean).join(' ');
+    }
+    try {
+      await client.query(begin);
+    } catch (err) {
+      session.client = null;
+      client.release(err as Error);
+      throw err;
+    }
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.end(connection as Session, 'commit');
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.end(connection as Session, 'rollback');
+  }
+
+  private async end(session: Session, sql: 'commit' | 'rollback'): Promise<void> {
+    const client = session.client;
+    if (!client) throw new Error('没有进行中的事务');
+    session.client = null;
+    try {
+      await client.query(sql);
+      client.release();
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const session = connection as Session;
+    // A transaction Kysely left without commit or rollback (it does not): its connection is discarded.
+    if (session.client) session.client.release(new Error('事务未结束'));
+    session.client = null;
+  }
+
+  async destroy(): Promise<void> {
+    await this.batches.drain();
+    await this.pool.end();
+  }
+}
+
+/** Kysely's PostgreSQL dialect (compiler, adapter, introspection) over the batching driver. */
+export class BatchingPostgresDialect extends PostgresDialect {
+  constructor(private readonly pgPool: pg.Pool) {
+    super({ pool: pgPool });
+  }
+
+  override createDriver(): Driver {
+    return new BatchingDriver(this.pgPool);
+  }
+}

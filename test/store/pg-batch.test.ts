@@ -1,0 +1,99 @@
+import { Kysely, sql } from 'kysely';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BatchingPostgresDialect, inlineParameters } from '../../src/store/pg-batch.js';
+import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
+
+describe('inlineParameters', () => {
+  it('writes values in as literals, escaped, numbers in parentheses', () => {
+    expect(inlineParameters('insert into "t" ("a", "b", "c", "d") values ($1, $2, $3, $4)', ["it's", 'C:\\tmp', -1, null])).toBe(
+      `insert into "t" ("a", "b", "c", "d") values ('it''s',  E'C:\\\\tmp', (-1), NULL)`,
+    );
+    expect(inlineParameters('select "count" - $1 as "x"', [-5])).toBe('select "count" - (-5) as "x"');
+    expect(inlineParameters('select $2, $1, $10', Array.from({ length: 10 }, (_, i) => i + 1))).toBe('select (2), (1), (10)');
+    expect(inlineParameters('select $1', [true])).toBe('select TRUE');
+  });
+
+  it('copies quoted identifiers and literals as they are, $ signs inside them included', () => {
+    expect(inlineParameters(`select '$1' as "a$1", $1`, ['x'])).toBe(`select '$1' as "a$1", 'x'`);
+  });
+
+  it('gives up where it cannot be sure, and the statement then runs with parameters', () => {
+    expect(inlineParameters('select $1', ['a\u0000b'])).toBeNull();
+    expect(inlineParameters('select $1', [Number.NaN])).toBeNull();
+    expect(inlineParameters('select $1', [new Date()])).toBeNull();
+    expect(inlineParameters('select $1', [[1, 2]])).toBeNull();
+    expect(inlineParameters('select $2', ['a'])).toBeNull();
+    expect(inlineParameters('select 1 -- $1', ['a'])).toBeNull();
+    expect(inlineParameters('select 1; select $1', ['a'])).toBeNull();
+    expect(inlineParameters(`select 'unterminated`, [])).toBeNull();
+  });
+});
+
+const PG_NOTE = TEST_PG_URL ? '' : ' (skipped: TEST_DATABASE_URL not set)';
+
+interface Db {
+  notes: { id: number; text: string };
+}
+
+describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
+  let db: Kysely<Db>;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    const fresh = await freshPostgresSchema(TEST_PG_URL as string, 'chunfeng_batch');
+    cleanup = fresh.cleanup;
+    db = new Kysely<Db>({ dialect: new BatchingPostgresDialect(new pg.Pool({ connectionString: fresh.url })) });
+    await db.schema.createTable('notes').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('text', 'text', (c) => c.notNull()).execute();
+  });
+
+  afterEach(async () => {
+    await db.destroy();
+    await cleanup();
+  });
+
+  const txid = async (): Promise<string> => (await sql<{ id: string }>`select txid_current()::text as id`.execute(db)).rows[0]!.id;
+
+  it('runs the statements of one turn in one transaction, and those of later turns in others', async () => {
+    const together = await Promise.all(Array.from({ length: 5 }, txid));
+    expect(new Set(together).size).toBe(1);
+    expect(await txid()).not.toBe(together[0]);
+  });
+
+  it('stores and returns any text exactly, quotes, backslashes and SQL included', async () => {
+    const texts = ["it's", 'C:\\Program Files\\', "'); drop table notes; --", '$1 $2', '留抵退税\n"引号"', '\\\'', ''];
+    await Promise.all(texts.map((text, i) => db.insertInto('notes').values({ id: i + 1, text }).execute()));
+    const rows = await db.selectFrom('notes').select(['id', 'text']).orderBy('id').execute();
+    expect(rows.map((r) => r.text)).toEqual(texts);
+  });
+
+  it('rejects a failing statement alone: the rest of its turn is stored', async () => {
+    await db.insertInto('notes').values({ id: 1, text: '一' }).execute();
+    const results = await Promise.allSettled([
+      db.insertInto('notes').values({ id: 2, text: '二' }).execute(),
+      db.insertInto('notes').values({ id: 1, text: '重复' }).execute(),
+      db.insertInto('notes').values({ id: 3, text: '三' }).returning('id').execute(),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/duplicate key/);
+    expect((results[2] as PromiseFulfilledResult<{ id: number }[]>).value).toEqual([{ id: 3 }]);
+    expect((await db.selectFrom('notes').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual([1, 2, 3]);
+  });
+
+  it('runs a value it cannot write into the text as a parameter', async () => {
+    const [list] = await Promise.all([sql<{ a: number[] }>`select ${[1, 2, 3]}::int[] as a`.execute(db), txid()]);
+    expect(list.rows[0]?.a).toEqual([1, 2, 3]);
+  });
+
+  it('gives an explicit transaction its own connection; a rollback keeps none of it', async () => {
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('notes').values({ id: 1, text: '事务内' }).execute();
+        // Outside the transaction, meanwhile: committed on its own.
+        await db.insertInto('notes').values({ id: 2, text: '事务外' }).execute();
+        throw new Error('回滚');
+      }),
+    ).rejects.toThrow('回滚');
+    expect((await db.selectFrom('notes').select('id').execute()).map((r) => r.id)).toEqual([2]);
+  });
+});
