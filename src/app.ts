@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import { storeCounters } from './plugins/rate-limit-store.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './config.js';
@@ -95,6 +96,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(rateLimit, {
     global: false,
+    store: storeCounters(fastify),
     errorResponseBuilder: (_request, context) => Object.assign(new ChunfengError('RATE_LIMITED', `请求过于频繁，请 ${Math.ceil(context.ttl / 1000)} 秒后再试`), { statusCode: 429 }),
   });
   await fastify.register(metricsPlugin);

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { prepare } from './prepared.js';
-import { toStored, type Database } from './schema.js';
+import { fromStored, toStored, type Database } from './schema.js';
 
 /** Outgoing message budgets in fixed time windows, shared by every gateway instance. */
 export interface BudgetRepository {
@@ -11,6 +11,12 @@ export interface BudgetRepository {
    * others. Use one `windowMs` per key.
    */
   tryConsume(key: string, windowMs: number, limit: number, now?: Date): Promise<boolean>;
+  /**
+   * Counts one request against `key` in the current window whatever the count already is, for rate
+   * limits that answer "too many" with how many and until when; returns the count including this
+   * request and when the window ends.
+   */
+  count(key: string, windowMs: number, now?: Date): Promise<{ count: number; resetsAt: Date }>;
   /**
    * Gives back one message counted by `tryConsume` at `now` that was not sent after all (another
    * budget refused it). Nothing when the window has moved on since, or nothing is counted.
@@ -29,26 +35,29 @@ export interface BudgetRepository {
  * whose clock lags into the previous window counts against the newer one instead of resetting it.
  */
 export function budgetRepository(db: Kysely<Database>): BudgetRepository {
-  const consume = prepare(db, (a: { key: string; windowStart: string; limit: number }) =>
+  /**
+   * Counts one against `key`: a newer window restarts the count at 1, the current one adds 1, and
+   * with a `limit` only below it (when the WHERE refuses, RETURNING gives no row).
+   */
+  const countQuery = (a: { key: string; windowStart: string }, limit: number | null) =>
     db
       .insertInto('send_budget')
       .values({ key: a.key, window_start: a.windowStart, count: 1 })
-      .onConflict((oc) =>
-        oc
-          .column('key')
-          .doUpdateSet((eb) => {
-            const newer = eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start'));
-            return {
-              count: eb.case().when(newer).then(1).else(eb(eb.ref('send_budget.count'), '+', 1)).end(),
-              window_start: eb.case().when(newer).then(eb.ref('excluded.window_start')).else(eb.ref('send_budget.window_start')).end(),
-            };
-          })
-          .where((eb) =>
-            eb.or([eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start')), eb(eb.ref('send_budget.count'), '<', a.limit)]),
-          ),
-      )
-      .returning('count'),
-  );
+      .onConflict((oc) => {
+        const update = oc.column('key').doUpdateSet((eb) => {
+          const newer = eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start'));
+          return {
+            count: eb.case().when(newer).then(1).else(eb(eb.ref('send_budget.count'), '+', 1)).end(),
+            window_start: eb.case().when(newer).then(eb.ref('excluded.window_start')).else(eb.ref('send_budget.window_start')).end(),
+          };
+        });
+        return limit === null
+          ? update
+          : update.where((eb) => eb.or([eb(eb.ref('excluded.window_start'), '>', eb.ref('send_budget.window_start')), eb(eb.ref('send_budget.count'), '<', limit)]));
+      })
+      .returning(['count', 'window_start']);
+  const consume = prepare(db, (a: { key: string; windowStart: string; limit: number }) => countQuery(a, a.limit));
+  const hit = prepare(db, (a: { key: string; windowStart: string }) => countQuery(a, null));
   const giveBack = prepare(db, (a: { key: string; windowStart: string }) =>
     db
       .updateTable('send_budget')
@@ -67,6 +76,12 @@ export function budgetRepository(db: Kysely<Database>): BudgetRepository {
       if (limit === 0) return false;
       const { rows } = await consume.execute({ key, windowStart, limit });
       return rows.length > 0;
+    },
+
+    async count(key, windowMs, now = new Date()) {
+      const { rows: [row] } = await hit.execute({ key, windowStart: windowOf(windowMs, now) });
+      if (!row) throw new Error('计数没有返回结果');
+      return { count: Number(row.count), resetsAt: new Date(fromStored(row.window_start).getTime() + windowMs) };
     },
 
     async release(key, windowMs, now = new Date()) {

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_QUESTION_LENGTH } from '../../src/routes/ask.js';
 import { build } from '../helpers/build.js';
-import { realKnowledgeIndex } from '../helpers/knowledge.js';
+import { join } from 'node:path';
+import { realKnowledgeIndex, removeDir, tempDir } from '../helpers/knowledge.js';
 
 /** The keys of one `chunfeng ask --json` line (docs/contracts.md). */
 const CONTRACT_KEYS = ['q', 'answered', 'id', 'title', 'score', 'answer', 'suggestions'];
@@ -99,6 +100,25 @@ describe('POST /api/ask: rate limit per client', () => {
     expect(refused.headers['retry-after']).toBeDefined();
 
     expect((await from('192.0.2.2')).statusCode).toBe(200);
+  });
+
+  it('counts a client\'s questions together on every instance that shares the database', async () => {
+    const dir = tempDir('chunfeng-shared-');
+    const env = { ASK_RATE_LIMIT: '3', DATABASE_URL: `sqlite:${join(dir, 'shared.db')}` };
+    const [a, b] = [await build({ env }), await build({ env })];
+    try {
+      const fromBoth = (app: FastifyInstance) => app.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票丢了' }, remoteAddress: '192.0.2.9' });
+      expect((await fromBoth(a)).statusCode).toBe(200);
+      expect((await fromBoth(b)).statusCode).toBe(200);
+      expect((await fromBoth(a)).statusCode).toBe(200);
+      const refused = await fromBoth(b);
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      removeDir(dir);
+    }
   });
 
   it('does not count health checks', async () => {

@@ -245,6 +245,13 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
       expect(await store.budget.tryConsume('room:a', MINUTE, 1, at(MINUTE + 1))).toBe(false);
     });
 
+    it('counts requests past any limit, with when the window ends, for rate limits', async () => {
+      expect(await store.budget.count('ratelimit:a', MINUTE, at(1000))).toEqual({ count: 1, resetsAt: at(MINUTE) });
+      expect(await store.budget.count('ratelimit:a', MINUTE, at(2000))).toEqual({ count: 2, resetsAt: at(MINUTE) });
+      expect(await store.budget.count('ratelimit:a', MINUTE, at(MINUTE + 5))).toEqual({ count: 1, resetsAt: at(2 * MINUTE) });
+      expect((await times(10, () => store.budget.count('ratelimit:b', MINUTE, at(0)))).map((r) => r.count).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+
     it('denies everything with a limit of 0 and rejects a bad window', async () => {
       expect(await store.budget.tryConsume('room:a', MINUTE, 0, at(0))).toBe(false);
       await expect(store.budget.tryConsume('room:a', 0, 5, at(0))).rejects.toThrow(RangeError);
