@@ -1,5 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { formatAnswer } from '../core/conversation/format.js';
+import type { Answer } from '../core/search/index.js';
 
 /** Longest question accepted: a question, not a document. */
 export const MAX_QUESTION_LENGTH = 500;
@@ -38,8 +41,35 @@ const ask: FastifyPluginAsyncTypebox<AskRouteOptions> = async (fastify, opts) =>
         response: { 200: AnswerSchema },
       },
     },
-    async (request) => fastify.knowledge.get().ask(request.body.q),
+    async (request) => {
+      const answer = fastify.knowledge.get().ask(request.body.q);
+      await record(fastify, answer).catch((err: unknown) => request.log.error({ err }, '网页提问未能存储'));
+      return answer;
+    },
   );
 };
+
+/** The chat all website questions are stored in: the widget names no one, and the gateway keeps no addresses. */
+const WEB_CHAT = { channel: 'web', channelChatId: 'widget', kind: 'private' } as const;
+
+/**
+ * Stores a website question with the decision and the reply as the taxpayer reads it, like a chat
+ * message, and counts it in the metrics. A store that fails is logged, and the asker still gets the answer.
+ */
+async function record(fastify: FastifyInstance, answer: Answer): Promise<void> {
+  const { store, metrics } = fastify;
+  const at = new Date();
+  metrics.messagesIn.inc({ channel: 'web' });
+  metrics.decisions.inc({ channel: 'web', reason: answer.reason });
+  const chatId = await store.identities.upsertChat(WEB_CHAT, at);
+  await Promise.all([
+    store.messages.record({
+      channel: 'web', chatId, direction: 'in', text: answer.q, at,
+      decision: { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason },
+    }),
+    store.messages.record({ channel: 'web', chatId, direction: 'out', text: formatAnswer(answer), at }),
+  ]);
+  metrics.messagesOut.inc({ channel: 'web' });
+}
 
 export default ask;

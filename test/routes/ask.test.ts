@@ -48,6 +48,26 @@ describe('POST /api/ask', () => {
     for (const s of body.suggestions) expect(s).toEqual({ id: expect.any(String), title: expect.any(String), score: expect.any(Number) });
   });
 
+  it('stores each question with its decision and the reply as read, in the website\'s chat', async () => {
+    const fresh = await build();
+    try {
+      const q = '个人怎么去税务局代开发票';
+      const body = (await fresh.inject({ method: 'POST', url: '/api/ask', payload: { q }, remoteAddress: '198.51.100.7' })).json() as { id: string; title: string };
+      await fresh.inject({ method: 'POST', url: '/api/ask', payload: { q: '公积金怎么提取' } });
+      const chatId = await fresh.store.identities.upsertChat({ channel: 'web', channelChatId: 'widget', kind: 'private' });
+      const stored = await fresh.store.messages.recent(chatId, 10);
+      expect(stored.map((m) => [m.channel, m.direction])).toEqual([['web', 'in'], ['web', 'out'], ['web', 'in'], ['web', 'out']]);
+      expect(stored[0]).toMatchObject({ text: q, userId: null, decision: { answered: true, entryId: body.id, reason: 'answered' } });
+      expect(stored[1]!.text).toContain(`【${body.title}】`);
+      expect(stored[2]!.decision).toMatchObject({ answered: false, entryId: null, reason: 'no_match' });
+      expect(stored[3]!.text).toContain('12366');
+      // The asker's address is kept nowhere in the conversation.
+      expect(JSON.stringify(stored)).not.toContain('198.51.100.7');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it(`accepts a question of exactly ${MAX_QUESTION_LENGTH} characters`, async () => {
     expect((await ask({ q: '发'.repeat(MAX_QUESTION_LENGTH) })).statusCode).toBe(200);
   });
