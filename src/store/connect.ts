@@ -105,8 +105,9 @@ async function migrateSqlite(file: Sqlite): Promise<void> {
  * The same trade as SQLite's synchronous=NORMAL: a commit returns once PostgreSQL has it, without
  * waiting for its log to reach the disk. A crash of the database server can lose the last fraction
  * of a second of commits (never consistency); a crash of the gateway loses nothing. Waiting for the
- * disk on each of a message's commits made the disk's flush rate the gateway's limit. Added to the
- * connection's own `options`, so an operator's setting in DATABASE_URL comes later and wins.
+ * disk doubled each commit here (0.9 ms against 0.44 ms), and a message waits for its rounds of the
+ * store in turn. Put before the connection's own `options`, so an operator's setting in
+ * DATABASE_URL comes later and wins.
  */
 function withoutCommitWait(databaseUrl: string): string {
   const url = new URL(databaseUrl);

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_FLOOD_RULE, Gateway } from '../../src/channels/gateway.js';
-import type { InboundHandler } from '../../src/channels/channel.js';
+import type { InboundHandler, SendBudget } from '../../src/channels/channel.js';
 import { FLOOD_WARNING } from '../../src/core/conversation/format.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import {
@@ -60,6 +60,14 @@ describeEachDatabase('Gateway', (db) => {
   function freezeClock(at = T0): void {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(at);
+  }
+
+  /** A gateway of its own over the test app's store, with its own clock and Telegram budgets; returns its handler. */
+  function ownGateway(t: TestApp, adapter: FakeAdapter, now: () => Date, budget: SendBudget): InboundHandler {
+    const gateway = new Gateway({
+      store: t.store, index: () => knowledgeIndex(), office: null, metrics: t.scope.metrics, log: t.scope.log as FastifyBaseLogger, now, budgets: { telegram: budget },
+    });
+    return gateway.handlerFor(adapter);
   }
 
   describe('flood rule', () => {
@@ -165,16 +173,7 @@ describeEachDatabase('Gateway', (db) => {
       const adapter = new FakeAdapter('telegram');
       const t = await start(adapter);
       let now = T0.getTime();
-      const gateway = new Gateway({
-        store: t.store,
-        index: () => knowledgeIndex(),
-        office: null,
-        metrics: t.scope.metrics,
-        log: t.scope.log as FastifyBaseLogger,
-        now: () => new Date(now),
-        budgets: { telegram: { perChat: { limit: 2, windowMs: 60_000 }, perAccount: { limit: 3, windowMs: 1_000 } } },
-      });
-      const handle = gateway.handlerFor(adapter);
+      const handle = ownGateway(t, adapter, () => new Date(now), { perChat: { limit: 2, windowMs: 60_000 }, perAccount: { limit: 3, windowMs: 1_000 } });
       const ask = (chatId: string, userId: string): Promise<void> => handle(adapter.message(QUESTION, { chatId, userId }));
 
       await ask('g-a', 'u-1');
@@ -192,19 +191,11 @@ describeEachDatabase('Gateway', (db) => {
       expect(adapter.textsTo('g-a')).toHaveLength(2);
       expect(metricValue(await metricsText(t.app), 'chunfeng_messages_dropped_total', { channel: 'telegram', reason: 'budget' })).toBe(3);
     });
+
     it('counts nothing against the budgets for questions the flood rule drops', async () => {
       const adapter = new FakeAdapter('telegram');
       const t = await start(adapter);
-      const gateway = new Gateway({
-        store: t.store,
-        index: () => knowledgeIndex(),
-        office: null,
-        metrics: t.scope.metrics,
-        log: t.scope.log as FastifyBaseLogger,
-        now: () => T0,
-        budgets: { telegram: { perChat: { limit: 8, windowMs: 60_000 }, perAccount: { limit: 100, windowMs: 60_000 } } },
-      });
-      const handle = gateway.handlerFor(adapter);
+      const handle = ownGateway(t, adapter, () => T0, { perChat: { limit: 8, windowMs: 60_000 }, perAccount: { limit: 100, windowMs: 60_000 } });
       for (let i = 0; i < 10; i++) await handle(adapter.message(QUESTION, { chatId: 'g-a', userId: 'u-1' }));
       // Six answers and the warning; the three dropped questions used none of the chat's eight.
       expect(adapter.textsTo('g-a')).toHaveLength(7);

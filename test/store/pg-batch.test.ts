@@ -1,6 +1,7 @@
 import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connect } from '../../src/store/connect.js';
 import { BatchingPostgresDialect, inlineParameters } from '../../src/store/pg-batch.js';
 import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
 
@@ -95,5 +96,28 @@ describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
       }),
     ).rejects.toThrow('回滚');
     expect((await db.selectFrom('notes').select('id').execute()).map((r) => r.id)).toEqual([2]);
+  });
+});
+
+describe.skipIf(!TEST_PG_URL)(`PostgreSQL connection settings${PG_NOTE}`, () => {
+  const setting = async (url: string): Promise<string> => {
+    const { db } = await connect(url);
+    try {
+      return (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)).rows[0]!.synchronous_commit;
+    } finally {
+      await db.destroy();
+    }
+  };
+
+  it('does not wait for the disk on commit, unless DATABASE_URL says otherwise', async () => {
+    const fresh = await freshPostgresSchema(TEST_PG_URL as string, 'chunfeng_settings');
+    try {
+      expect(await setting(fresh.url)).toBe('off');
+      const url = new URL(fresh.url);
+      url.searchParams.set('options', `${url.searchParams.get('options') ?? ''} -c synchronous_commit=on`);
+      expect(await setting(url.toString())).toBe('on');
+    } finally {
+      await fresh.cleanup();
+    }
   });
 });
