@@ -97,6 +97,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(rateLimit, {
     global: false,
     store: storeCounters(fastify),
+    // With the database unreachable the question is still answered (unlimited) rather than refused with 500.
+    skipOnError: true,
     errorResponseBuilder: (_request, context) => Object.assign(new ChunfengError('RATE_LIMITED', `请求过于频繁，请 ${Math.ceil(context.ttl / 1000)} 秒后再试`), { statusCode: 429 }),
   });
   await fastify.register(metricsPlugin);

@@ -155,11 +155,22 @@ export class Gateway {
     const floodKey = `flood:${msg.channel}:${msg.chatId}:${msg.userId}`;
     const [first] = decision.messages;
     const now = this.now();
-    const [, withinFlood, firstAllowed] = await settled([
+    const [stored, flood, budgets] = await Promise.allSettled([
       record,
       store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, now),
       first ? this.consume(adapter, first, now) : false,
     ]);
+    const withinFlood = flood.status === 'fulfilled' && flood.value;
+    const firstAllowed = budgets.status === 'fulfilled' && budgets.value;
+    const failed = [stored, flood, budgets].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Nothing goes out: what was counted is given back, so the retry counts afresh.
+      await Promise.allSettled([
+        withinFlood ? store.budget.release(floodKey, this.flood.windowMs, now) : null,
+        first && firstAllowed ? this.giveBack(adapter, first, now) : null,
+      ]);
+      throw failed.reason;
+    }
     if (!withinFlood) {
       if (first && firstAllowed) await this.giveBack(adapter, first, now);
       metrics.dropped.inc({ channel: msg.channel, reason: 'flood' });
@@ -204,15 +215,18 @@ export class Gateway {
 
   /**
    * Counts one outbound message against the chat's and the account's budgets, asked together; when
-   * only one of them allows it, that one gets it back, so a chat past its budget does not use up what
-   * the account has for the others.
+   * only one of them allows it (or the other fails), that one gets it back, so a chat past its budget
+   * does not use up what the account has for the others.
    */
   private async consume(adapter: ChannelAdapter, out: OutboundMessage, now: Date): Promise<boolean> {
     const { budget } = this.opts.store;
     const keys = this.budgetKeys(adapter, out);
-    const counted = await settled(keys.map((b) => budget.tryConsume(b.key, b.windowMs, b.limit, now)));
+    const results = await Promise.allSettled(keys.map((b) => budget.tryConsume(b.key, b.windowMs, b.limit, now)));
+    const counted = results.map((r) => r.status === 'fulfilled' && r.value);
     if (counted.every(Boolean)) return true;
     await settled(keys.flatMap((b, i) => (counted[i] ? [budget.release(b.key, b.windowMs, now)] : [])));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return false;
   }
 

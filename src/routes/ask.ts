@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { formatAnswer } from '../core/conversation/format.js';
 import type { Answer } from '../core/search/index.js';
+import type { Store } from '../store/index.js';
 
 /** Longest question accepted: a question, not a document. */
 export const MAX_QUESTION_LENGTH = 500;
@@ -52,6 +53,9 @@ const ask: FastifyPluginAsyncTypebox<AskRouteOptions> = async (fastify, opts) =>
 /** The chat all website questions are stored in: the widget names no one, and the gateway keeps no addresses. */
 const WEB_CHAT = { channel: 'web', channelChatId: 'widget', kind: 'private' } as const;
 
+/** The web chat's id in each store, looked up once (ids never change once made). */
+const webChats = new WeakMap<Store, Promise<string>>();
+
 /**
  * Stores a website question with the decision and the reply as the taxpayer reads it, like a chat
  * message, and counts it in the metrics. A store that fails is logged, and the asker still gets the answer.
@@ -61,13 +65,19 @@ async function record(fastify: FastifyInstance, answer: Answer): Promise<void> {
   const at = new Date();
   metrics.messagesIn.inc({ channel: 'web' });
   metrics.decisions.inc({ channel: 'web', reason: answer.reason });
-  const chatId = await store.identities.upsertChat(WEB_CHAT, at);
+  let chatId = webChats.get(store);
+  if (!chatId) {
+    chatId = store.identities.upsertChat(WEB_CHAT, at);
+    webChats.set(store, chatId);
+    chatId.catch(() => webChats.delete(store));
+  }
+  const id = await chatId;
   await Promise.all([
     store.messages.record({
-      channel: 'web', chatId, direction: 'in', text: answer.q, at,
+      channel: 'web', chatId: id, direction: 'in', text: answer.q, at,
       decision: { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason },
     }),
-    store.messages.record({ channel: 'web', chatId, direction: 'out', text: formatAnswer(answer), at }),
+    store.messages.record({ channel: 'web', chatId: id, direction: 'out', text: formatAnswer(answer), at }),
   ]);
   metrics.messagesOut.inc({ channel: 'web' });
 }

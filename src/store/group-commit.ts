@@ -98,8 +98,11 @@ class GroupCommit {
     if (!turn) return;
     this.turn = null;
     const failAll = (err: unknown): void => {
-      if (this.file.inTransaction) this.file.exec('ROLLBACK');
-      for (const q of turn) q.reject(err);
+      try {
+        if (this.file.inTransaction) this.file.exec('ROLLBACK');
+      } finally {
+        for (const q of turn) q.reject(err);
+      }
     };
     const outcomes: ({ ok: true; result: QueryResult<unknown> } | { ok: false; err: unknown })[] = [];
     try {
@@ -128,15 +131,26 @@ class GroupCommit {
   async begin(session: Session): Promise<void> {
     while (this.owner) await this.ownerEnded;
     this.commit();
+    this.file.exec('BEGIN IMMEDIATE');
     this.owner = session;
     this.ownerEnded = new Promise((resolve) => (this.endOwner = resolve));
-    this.file.exec('BEGIN IMMEDIATE');
   }
 
+  /**
+   * Ends the session's transaction. A commit that fails is rolled back here, so the connection is
+   * left with no transaction, and the rollback Kysely then asks for has nothing to do: the commit's
+   * error is the one reported.
+   */
   end(session: Session, sql: 'COMMIT' | 'ROLLBACK'): void {
-    if (this.owner !== session) throw new Error('没有进行中的事务');
+    if (this.owner !== session) {
+      if (sql === 'ROLLBACK') return;
+      throw new Error('没有进行中的事务');
+    }
     try {
       if (this.file.inTransaction) this.file.exec(sql);
+    } catch (err) {
+      if (this.file.inTransaction) this.file.exec('ROLLBACK');
+      throw err;
     } finally {
       this.owner = null;
       this.endOwner();

@@ -16,13 +16,16 @@ function toQueryResult(result: pg.QueryResult): QueryResult<unknown> {
   return { rows: rows ?? [], ...(changed ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
 }
 
-/** A value written into SQL text, or null when it cannot be written safely (then it is sent as a parameter). */
+/**
+ * A value written into SQL text, or null when it cannot be written safely (then it is sent as a
+ * parameter). Everything but NULL is a quoted literal, which PostgreSQL types from where it stands,
+ * as it types a parameter: '1.5' into an integer column fails as the parameter would, instead of
+ * being rounded, and a negative number cannot meet a minus sign and become a comment (--).
+ */
 function literal(value: unknown): string | null {
   if (value === null || value === undefined) return 'NULL';
-  // In parentheses, so that a negative number can never meet a minus sign and become a comment (--).
-  if (typeof value === 'number') return Number.isFinite(value) ? `(${String(value)})` : null;
-  if (typeof value === 'bigint') return `(${value.toString()})`;
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'number') return Number.isFinite(value) ? pg.escapeLiteral(String(value)) : null;
+  if (typeof value === 'bigint' || typeof value === 'boolean') return pg.escapeLiteral(String(value));
   // PostgreSQL text cannot hold NUL, and the batch travels as one NUL-terminated string.
   if (typeof value === 'string') return value.includes('\u0000') ? null : pg.escapeLiteral(value);
   return null;
@@ -104,12 +107,14 @@ class Statements {
  * trip, and each caller's promise settles once it has committed. Every statement on its own meant a
  * round trip and a commit each, eight per message, which made the database server's CPU and the
  * driver's the gateway's limit. Parameters are written into the text as escaped literals
- * (pg.escapeLiteral; numbers in parentheses); a statement whose values cannot be written so safely
- * runs on its own, with parameters.
+ * (pg.escapeLiteral); a statement whose values cannot be written so safely runs on its own, with
+ * parameters.
  *
- * When a batch fails (one statement's constraint, a deadlock with another instance), PostgreSQL
- * keeps none of it; its statements then run again one by one, so the others go through and the
- * failing one gets its own error. A turn of one statement runs as it would alone.
+ * When the server refuses a batch (one statement's constraint, a deadlock with another instance),
+ * it keeps none of it; its statements then run again one by one, so the others go through and the
+ * failing one gets its own error. Any other failure (a timeout, a broken connection) leaves unknown
+ * whether the batch committed: every statement of it is rejected, none is run again, and the
+ * connection is discarded. A turn of one statement runs as it would alone.
  */
 class Batches {
   private turn: Queued[] | null = null;
@@ -142,6 +147,7 @@ class Batches {
     return this.running;
   }
 
+  /** Sends the turn and settles every statement of it; never rejects. */
   private async flush(): Promise<void> {
     const turn = this.turn;
     if (!turn) return;
@@ -158,10 +164,16 @@ class Batches {
     try {
       const reply = (await client.query(['begin', ...turn.map((q) => q.text), 'commit'].join(';\n'))) as unknown as pg.QueryResult[];
       results = reply.slice(1, -1);
-    } catch {
-      // The transaction is aborted (or the connection broken): nothing of it was kept.
-      await client.query('rollback').catch(() => undefined);
-      client.release();
+      if (results.length !== turn.length) throw new Error(`批量执行返回了 ${results.length} 个结果，应为 ${turn.length} 个`);
+    } catch (err) {
+      if (!(err instanceof pg.DatabaseError)) {
+        client.release(err instanceof Error ? err : new Error(String(err)));
+        for (const q of turn) q.reject(err);
+        return;
+      }
+      // The server refused it: the transaction is aborted and nothing of it was kept.
+      const rolledBack = await client.query('rollback').then(() => true, () => false);
+      client.release(rolledBack ? undefined : new Error('回滚失败'));
       return this.oneByOne(turn);
     }
     client.release();
@@ -232,9 +244,17 @@ class BatchingDriver implements Driver {
     await this.end(connection as Session, 'rollback');
   }
 
+  /**
+   * Ends a transaction and gives its connection back. A commit that fails leaves the transaction
+   * rolled back (PostgreSQL's doing) and the connection discarded; the rollback Kysely then asks
+   * for has nothing left to do, so the commit's error is the one reported.
+   */
   private async end(session: Session, sql: 'commit' | 'rollback'): Promise<void> {
     const client = session.client;
-    if (!client) throw new Error('没有进行中的事务');
+    if (!client) {
+      if (sql === 'rollback') return;
+      throw new Error('没有进行中的事务');
+    }
     session.client = null;
     try {
       await client.query(sql);

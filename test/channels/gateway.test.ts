@@ -63,9 +63,9 @@ describeEachDatabase('Gateway', (db) => {
   }
 
   /** A gateway of its own over the test app's store, with its own clock and Telegram budgets; returns its handler. */
-  function ownGateway(t: TestApp, adapter: FakeAdapter, now: () => Date, budget: SendBudget): InboundHandler {
+  function ownGateway(t: TestApp, adapter: FakeAdapter, now: () => Date, budget: SendBudget, store: Store = t.store): InboundHandler {
     const gateway = new Gateway({
-      store: t.store, index: () => knowledgeIndex(), office: null, metrics: t.scope.metrics, log: t.scope.log as FastifyBaseLogger, now, budgets: { telegram: budget },
+      store, index: () => knowledgeIndex(), office: null, metrics: t.scope.metrics, log: t.scope.log as FastifyBaseLogger, now, budgets: { telegram: budget },
     });
     return gateway.handlerFor(adapter);
   }
@@ -190,6 +190,26 @@ describeEachDatabase('Gateway', (db) => {
       expect(adapter.textsTo('g-c')).toHaveLength(1);
       expect(adapter.textsTo('g-a')).toHaveLength(2);
       expect(metricValue(await metricsText(t.app), 'chunfeng_messages_dropped_total', { channel: 'telegram', reason: 'budget' })).toBe(3);
+    });
+
+    it('gives the budgets back when storing the message fails, so the retry is answered', async () => {
+      const adapter = new FakeAdapter('telegram');
+      const t = await start(adapter);
+      let failures = 1;
+      const flaky: Store = {
+        ...t.store,
+        messages: {
+          ...t.store.messages,
+          record: (m) => (failures-- > 0 ? Promise.reject(new Error('磁盘已满')) : t.store.messages.record(m)),
+        },
+      };
+      const handle = ownGateway(t, adapter, () => T0, { perChat: { limit: 1, windowMs: 60_000 }, perAccount: { limit: 1, windowMs: 60_000 } }, flaky);
+      const msg = adapter.message(QUESTION, { chatId: 'g-a', userId: 'u-1' });
+      await expect(handle(msg)).rejects.toThrow('磁盘已满');
+      expect(adapter.textsTo('g-a')).toHaveLength(0);
+      // The retry of the same update: not a duplicate (it was never stored), and the chat's one reply is still there.
+      await handle(msg);
+      expect(adapter.textsTo('g-a')).toHaveLength(1);
     });
 
     it('counts nothing against the budgets for questions the flood rule drops', async () => {

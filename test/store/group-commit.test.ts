@@ -95,6 +95,16 @@ describe('SQLite group commit', () => {
     expect(reader.prepare('select id from notes order by id').all([])).toEqual([{ id: 1 }, { id: 3 }]);
   });
 
+  it('reports an explicit transaction\'s failed commit as such, and goes on working', async () => {
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('notes').values({ id: 1, parent: 999, text: '孤儿' }).execute();
+      }),
+    ).rejects.toThrow(/FOREIGN KEY/);
+    await insert(2);
+    expect(reader.prepare('select id from notes').all([])).toEqual([{ id: 2 }]);
+  });
+
   it('commits what is waiting when closed', async () => {
     const pending = insert(1);
     // Kysely hands the query to the driver a fixed number of microtasks later; the turn is not over.

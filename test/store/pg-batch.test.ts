@@ -6,13 +6,14 @@ import { BatchingPostgresDialect, inlineParameters } from '../../src/store/pg-ba
 import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
 
 describe('inlineParameters', () => {
-  it('writes values in as literals, escaped, numbers in parentheses', () => {
+  it('writes values in as quoted literals, escaped, which PostgreSQL types from where they stand', () => {
     expect(inlineParameters('insert into "t" ("a", "b", "c", "d") values ($1, $2, $3, $4)', ["it's", 'C:\\tmp', -1, null])).toBe(
-      `insert into "t" ("a", "b", "c", "d") values ('it''s',  E'C:\\\\tmp', (-1), NULL)`,
+      `insert into "t" ("a", "b", "c", "d") values ('it''s',  E'C:\\\\tmp', '-1', NULL)`,
     );
-    expect(inlineParameters('select "count" - $1 as "x"', [-5])).toBe('select "count" - (-5) as "x"');
-    expect(inlineParameters('select $2, $1, $10', Array.from({ length: 10 }, (_, i) => i + 1))).toBe('select (2), (1), (10)');
-    expect(inlineParameters('select $1', [true])).toBe('select TRUE');
+    // A negative number after a minus sign stays a number, not the start of a comment.
+    expect(inlineParameters('select "count" -$1 as "x"', [-5])).toBe(`select "count" -'-5' as "x"`);
+    expect(inlineParameters('select $2, $1, $10', Array.from({ length: 10 }, (_, i) => i + 1))).toBe(`select '2', '1', '10'`);
+    expect(inlineParameters('select $1, $2', [true, 12.5])).toBe(`select 'true', '12.5'`);
   });
 
   it('copies quoted identifiers and literals as they are, $ signs inside them included', () => {
@@ -39,10 +40,12 @@ interface Db {
 
 describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
   let db: Kysely<Db>;
+  let url: string;
   let cleanup: () => Promise<void>;
 
   beforeEach(async () => {
     const fresh = await freshPostgresSchema(TEST_PG_URL as string, 'chunfeng_batch');
+    url = fresh.url;
     cleanup = fresh.cleanup;
     db = new Kysely<Db>({ dialect: new BatchingPostgresDialect(new pg.Pool({ connectionString: fresh.url })) });
     await db.schema.createTable('notes').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('text', 'text', (c) => c.notNull()).execute();
@@ -79,6 +82,43 @@ describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
     expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/duplicate key/);
     expect((results[2] as PromiseFulfilledResult<{ id: number }[]>).value).toEqual([{ id: 3 }]);
     expect((await db.selectFrom('notes').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual([1, 2, 3]);
+  });
+
+  it('types written-in values as it would parameters: a fraction into an integer column is refused, not rounded', async () => {
+    const results = await Promise.allSettled([
+      db.insertInto('notes').values({ id: 1.5, text: '小数' }).execute(),
+      db.insertInto('notes').values({ id: 2, text: '整数' }).execute(),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    expect((await db.selectFrom('notes').select('id').execute()).map((r) => r.id)).toEqual([2]);
+  });
+
+  it('rejects a batch it cannot tell committed, and does not run it again', async () => {
+    await sql`create table log (k integer unique, text text not null)`.execute(db);
+    // Another connection holds the row the batch will wait for, past the batch's timeout.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query(`insert into log (k, text) values (1, '占用')`);
+    const impatient = new Kysely<{ log: { k: number | null; text: string } }>({
+      dialect: new BatchingPostgresDialect(new pg.Pool({ connectionString: url, query_timeout: 300 })),
+    });
+    try {
+      const results = await Promise.allSettled([
+        impatient.insertInto('log').values({ k: null, text: '甲' }).execute(),
+        impatient.insertInto('log').values({ k: 1, text: '乙' }).onConflict((oc) => oc.column('k').doNothing()).execute(),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      await holder.query('rollback');
+      // The server goes on with the batch once the row is free; nothing runs it a second time.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const rows = await sql<{ text: string }>`select text from log order by text`.execute(db);
+      expect(rows.rows.filter((r) => r.text === '甲').length).toBeLessThanOrEqual(1);
+      expect(rows.rows.filter((r) => r.text === '乙').length).toBeLessThanOrEqual(1);
+    } finally {
+      await holder.end();
+      await impatient.destroy();
+    }
   });
 
   it('runs a value it cannot write into the text as a parameter', async () => {
