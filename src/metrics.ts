@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The service's Prometheus metrics, in a registry of their own so several app instances (tests)
@@ -16,6 +16,9 @@ export class Metrics {
   });
   readonly sendFailures = new Counter({
     name: 'chunfeng_send_failures_total', help: '发送失败（refused：对方拒绝；network：网络失败）', labelNames: ['channel', 'kind'], registers: [this.registry],
+  });
+  readonly channelUp = new Gauge({
+    name: 'chunfeng_channel_up', help: '渠道是否在运行：1 运行中（微信可能仍在等待扫码登录）；0 启动中、启动失败等待重试或已停止', labelNames: ['channel'], registers: [this.registry],
   });
   readonly replySeconds = new Histogram({
     name: 'chunfeng_reply_seconds', help: '从收到消息到回复发出的时间', labelNames: ['channel'],

@@ -110,9 +110,11 @@ export default fp<ChannelsPluginOptions>(
         await adapter.start(gateway.handlerFor(adapter));
         if (closing) return; // preClose has stopped it
         started.push(adapter);
+        fastify.metrics.channelUp.set({ channel: adapter.channel }, 1);
         log.info({ channel: adapter.channel }, '渠道已启动');
       } catch (err) {
         if (closing) return;
+        fastify.metrics.channelUp.set({ channel: adapter.channel }, 0);
         log.error({ err, channel: adapter.channel, retryInMs: pauseMs }, '渠道启动失败，稍后重试');
         const timer = setTimeout(() => {
           retries.delete(timer);
@@ -139,6 +141,7 @@ export default fp<ChannelsPluginOptions>(
       });
     }
 
+    for (const adapter of adapters) fastify.metrics.channelUp.set({ channel: adapter.channel }, 0);
     let stopMaintenance: () => void = () => undefined;
     fastify.addHook('onReady', async () => {
       stopMaintenance = startMaintenance(fastify.store, log);
@@ -153,6 +156,7 @@ export default fp<ChannelsPluginOptions>(
       for (const timer of retries) clearTimeout(timer);
       // An adapter still starting is stopped too, or it would begin polling after close.
       await Promise.allSettled([...started, ...starting].map((a) => a.stop()));
+      for (const adapter of adapters) fastify.metrics.channelUp.set({ channel: adapter.channel }, 0);
       await gateway.drain();
     });
   },

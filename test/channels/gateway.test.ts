@@ -273,21 +273,25 @@ describeEachDatabase('Gateway', (db) => {
   });
 
   describe('start-up', () => {
-    it('starts a channel again after it failed to start, and it then answers', async () => {
-      class FailsOnce extends FakeAdapter {
-        private failures = 1;
+    it('starts a channel again after it failed to start, and it then answers; /metrics says whether it runs', async () => {
+      class FailsUntilFixed extends FakeAdapter {
+        unreachable = true;
         override async start(handler: InboundHandler): Promise<void> {
-          if (this.failures-- > 0) throw new Error('getMe: network unreachable');
+          if (this.unreachable) throw new Error('getMe: network unreachable');
           return super.start(handler);
         }
       }
-      const adapter = new FailsOnce();
+      const adapter = new FailsUntilFixed();
       const t = await buildApp({ databaseUrl: database.url, adapters: [adapter], startRetry: { firstMs: 20, maxMs: 40 } });
       apps.push(t);
+      const up = async (): Promise<number | undefined> => metricValue(await metricsText(t.app), 'chunfeng_channel_up', { channel: 'telegram' });
+      await vi.waitFor(() => expect(t.errors().map((l) => l.msg)).toContain('渠道启动失败，稍后重试'));
+      expect(await up()).toBe(0);
+      adapter.unreachable = false;
       await adapter.started;
+      await vi.waitFor(async () => expect(await up()).toBe(1));
       await adapter.deliver(adapter.message(QUESTION, { chatKind: 'private' }));
       expect(adapter.sends).toHaveLength(1);
-      expect(t.errors().map((l) => l.msg)).toContain('渠道启动失败，稍后重试');
     });
   });
 
