@@ -13,6 +13,11 @@ const IDENTITY_CACHE_SIZE = 10_000;
 /** How long an offer of suggestions stays open for "reply 1-3". */
 const SUGGESTION_TTL_MS = 30 * 60_000;
 
+/** The first rejection among settled results, if any. */
+function firstFailure(results: readonly PromiseSettledResult<unknown>[]): PromiseRejectedResult | undefined {
+  return results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+}
+
 /**
  * Like Promise.all, but rejects (with the first failure) only once every promise has settled, so
  * that what happened is known before a failure is handled: a message must not be forgotten as
@@ -20,7 +25,7 @@ const SUGGESTION_TTL_MS = 30 * 60_000;
  */
 async function settled<T extends readonly unknown[]>(work: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(work);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const failed = firstFailure(results);
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
@@ -162,7 +167,7 @@ export class Gateway {
     ]);
     const withinFlood = flood.status === 'fulfilled' && flood.value;
     const firstAllowed = budgets.status === 'fulfilled' && budgets.value;
-    const failed = [stored, flood, budgets].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failed = firstFailure([stored, flood, budgets]);
     if (failed) {
       // Nothing goes out: what was counted is given back, so the retry counts afresh.
       await Promise.allSettled([
@@ -225,7 +230,7 @@ export class Gateway {
     const counted = results.map((r) => r.status === 'fulfilled' && r.value);
     if (counted.every(Boolean)) return true;
     await settled(keys.flatMap((b, i) => (counted[i] ? [budget.release(b.key, b.windowMs, now)] : [])));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failed = firstFailure(results);
     if (failed) throw failed.reason;
     return false;
   }
