@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
 import { openIndex } from './knowledge/open.js';
 import { loadKnowledge } from './knowledge/load.js';
 import type { Answer, SearchIndex } from './core/search/index.js';
-import { percent, score, type EvalCase } from './core/eval/score.js';
+import { percent, score, type EvalCase, type Tally } from './core/eval/score.js';
 import { formatAnswer } from './core/conversation/format.js';
 
 const USAGE = `用法：chunfeng <命令>
@@ -15,7 +15,7 @@ const USAGE = `用法：chunfeng <命令>
                               回答问题；不给问题时从标准输入逐行读取；--explain 显示分词和候选
   kb lint                     检查知识库，每个问题输出“文件:行: 说明”
   kb export                   以 JSON 数组输出全部条目
-  eval FILE.jsonl [--json]    用 {"q","topic"} 题集评测：top-1、top-3、拒答率、分类统计`;
+  eval FILE.jsonl [--json]    用 {"q","topic"} 题集评测：top-1、top-3、拒答率、答错率，按分类和问法统计`;
 
 function indexFor(config: Config): SearchIndex {
   return openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: config.cacheDir }).index;
@@ -81,19 +81,31 @@ function evaluate(config: Config, args: string[]): number {
   }
   const out: string[] = [];
   for (const m of report.misses) out.push(`未命中  ${m.q}  期望 ${m.expected ?? '拒答'}  得到 ${m.got ?? '拒答'}${m.suggestions.length ? `（建议 ${m.suggestions.join(', ')}）` : ''}`);
-  out.push('', '分类            题数   top-1    top-3');
-  const rows = (slices: Record<string, { total: number; top1: number; top3: number }>): void => {
-    for (const [name, t] of Object.entries(slices).sort()) out.push(`${name.padEnd(14, '　')}  ${String(t.total).padStart(4)}  ${percent(t.top1, t.total).padStart(6)}  ${percent(t.top3, t.total).padStart(6)}`);
+  const rows = (title: string, slices: Record<string, Tally>): void => {
+    out.push('', `${column(title)}  题数   top-1    top-3    答错`);
+    for (const [name, t] of Object.entries(slices).sort()) {
+      out.push(`${column(name)}  ${String(t.total).padStart(4)}  ${[t.top1, t.top3, t.wrong].map((n) => percent(n, t.total).padStart(6)).join('  ')}`);
+    }
   };
-  rows(report.byCategory);
-  if (Object.keys(report.byStyle).length) {
-    out.push('', '问法            题数   top-1    top-3');
-    rows(report.byStyle);
-  }
-  const { inScope: s, outOfScope: o } = report;
-  out.push('', `top-1: ${percent(s.top1, s.total)} (${s.top1}/${s.total})`, `top-3: ${percent(s.top3, s.total)} (${s.top3}/${s.total})`, `out-of-scope rejection: ${percent(o.rejected, o.total)} (${o.rejected}/${o.total})`);
+  rows('分类', report.byCategory);
+  // Styles may hold questions to decline: there top-1 and top-3 count the declines.
+  if (Object.keys(report.byStyle).length) rows('问法', report.byStyle);
+  const { inScope: s, outOfScope: o, overall: all } = report;
+  out.push(
+    '',
+    `top-1: ${percent(s.top1, s.total)} (${s.top1}/${s.total})`,
+    `top-3: ${percent(s.top3, s.total)} (${s.top3}/${s.total})`,
+    `out-of-scope rejection: ${percent(o.rejected, o.total)} (${o.rejected}/${o.total})`,
+    `wrong answers: ${percent(all.wrong, all.total)} (${all.wrong}/${all.total})`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
+}
+
+/** A table's first column, padded to 16 terminal cells: a Chinese character takes two. */
+function column(name: string): string {
+  const width = [...name].reduce((w, ch) => w + (/[\u1100-\uffdc]/u.test(ch) ? 2 : 1), 0);
+  return name + ' '.repeat(Math.max(1, 16 - width));
 }
 
 class UsageError extends Error {}

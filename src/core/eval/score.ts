@@ -7,48 +7,62 @@ export interface EvalCase {
   readonly style?: string;
 }
 
-/** Counts for one slice of the questions. */
+/**
+ * Counts for one slice of the questions. For a question the bot should answer, `top1` counts the
+ * right answer and `top3` the right entry answered or offered; for one it should decline, both count
+ * the decline. `wrong` counts answers that are not the expected entry: another entry for an in-scope
+ * question, any answer for an out-of-scope one. A taxpayer acts on a wrong answer: it is the figure
+ * to drive down.
+ */
 export interface Tally {
   total: number;
   top1: number;
   top3: number;
+  wrong: number;
 }
 
 /** The figures `chunfeng eval` reports. */
 export interface EvalReport {
   readonly inScope: Tally;
   readonly outOfScope: { total: number; rejected: number };
+  /** Every question: `top1` is right answers plus right declines, `wrong` every wrong answer. */
+  readonly overall: Tally;
   readonly byCategory: Record<string, Tally>;
   readonly byStyle: Record<string, Tally>;
   readonly misses: { q: string; expected: string | null; got: string | null; suggestions: string[] }[];
 }
 
+function tally(): Tally {
+  return { total: 0, top1: 0, top3: 0, wrong: 0 };
+}
+
 /**
  * Scores answers against expectations. Top-1: the bot answered, with the expected entry. Top-3: the
  * expected entry is the answer or among the (up to three) suggestions. Out-of-scope rejection: a
- * question with topic null got no answer.
+ * question with topic null got no answer. Wrong: answered, but not with the expected entry.
  */
 export function score(cases: readonly EvalCase[], answers: readonly Answer[], categoryOf: (id: string) => string): EvalReport {
-  const report: EvalReport = { inScope: { total: 0, top1: 0, top3: 0 }, outOfScope: { total: 0, rejected: 0 }, byCategory: {}, byStyle: {}, misses: [] };
+  const report: EvalReport = { inScope: tally(), outOfScope: { total: 0, rejected: 0 }, overall: tally(), byCategory: {}, byStyle: {}, misses: [] };
   cases.forEach((c, i) => {
     const a = answers[i] as Answer;
-    const miss = { q: c.q, expected: c.topic, got: a.id, suggestions: a.suggestions.map((s) => s.id) };
-    if (c.topic === null) {
+    const inScope = c.topic !== null;
+    const top1 = inScope ? a.answered && a.id === c.topic : !a.answered;
+    const top3 = top1 || (inScope && !a.answered && a.suggestions.some((s) => s.id === c.topic));
+    const wrong = a.answered && !top1;
+    const slices = [report.overall];
+    if (inScope) slices.push(report.inScope, (report.byCategory[categoryOf(c.topic as string)] ??= tally()));
+    else {
       report.outOfScope.total++;
-      if (!a.answered) report.outOfScope.rejected++;
-      else report.misses.push(miss);
-      return;
+      if (top1) report.outOfScope.rejected++;
     }
-    const top1 = a.answered && a.id === c.topic;
-    const top3 = top1 || (!a.answered && a.suggestions.some((s) => s.id === c.topic));
-    const slices = [report.inScope, (report.byCategory[categoryOf(c.topic)] ??= { total: 0, top1: 0, top3: 0 })];
-    if (c.style) slices.push((report.byStyle[c.style] ??= { total: 0, top1: 0, top3: 0 }));
+    if (c.style) slices.push((report.byStyle[c.style] ??= tally()));
     for (const t of slices) {
       t.total++;
       if (top1) t.top1++;
       if (top3) t.top3++;
+      if (wrong) t.wrong++;
     }
-    if (!top1) report.misses.push(miss);
+    if (!top1) report.misses.push({ q: c.q, expected: c.topic, got: a.id, suggestions: a.suggestions.map((s) => s.id) });
   });
   return report;
 }

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { score, type EvalCase } from '../../../src/core/eval/score.js';
+import type { Answer } from '../../../src/core/search/index.js';
+
+function answered(q: string, id: string): Answer {
+  return { q, answered: true, id, title: id, score: 1, answer: '……', suggestions: [], reason: 'answered', kind: 'faq', category: '发票', sources: [], citations: [] };
+}
+
+function declined(q: string, suggestions: string[] = []): Answer {
+  return {
+    q, answered: false, id: null, title: null, score: 0, answer: null, suggestions: suggestions.map((id) => ({ id, title: id, score: 1 })),
+    reason: suggestions.length ? 'uncertain' : 'no_match', kind: null, category: null, sources: [], citations: [],
+  };
+}
+
+describe('score', () => {
+  const cases: EvalCase[] = [
+    { q: '发票丢了', topic: 'invoice-lost', style: 'typo' },
+    { q: '发票开错了', topic: 'invoice-red-letter', style: 'typo' },
+    { q: '数电票', topic: 'invoice-digital', style: 'keywords' },
+    { q: '契税多少', topic: null, style: 'adjacent' },
+    { q: '公积金提取', topic: null, style: 'adjacent' },
+  ];
+  const answers = [
+    answered('发票丢了', 'invoice-lost'),
+    answered('发票开错了', 'invoice-lost'),
+    declined('数电票', ['invoice-ukey', 'invoice-digital']),
+    answered('契税多少', 'vehicle-purchase-tax'),
+    declined('公积金提取'),
+  ];
+  const report = score(cases, answers, () => '发票');
+
+  it('counts an answer with another entry, and any answer to an out-of-scope question, as wrong', () => {
+    expect(report.overall).toEqual({ total: 5, top1: 2, top3: 3, wrong: 2 });
+    expect(report.inScope).toEqual({ total: 3, top1: 1, top3: 2, wrong: 1 });
+    expect(report.outOfScope).toEqual({ total: 2, rejected: 1 });
+  });
+
+  it('reports wrong answers per style, declines counting as right where the question is out of scope', () => {
+    expect(report.byStyle.typo).toEqual({ total: 2, top1: 1, top3: 1, wrong: 1 });
+    expect(report.byStyle.keywords).toEqual({ total: 1, top1: 0, top3: 1, wrong: 0 });
+    expect(report.byStyle.adjacent).toEqual({ total: 2, top1: 1, top3: 1, wrong: 1 });
+  });
+
+  it('lists every question not handled right among the misses', () => {
+    expect(report.misses.map((m) => m.q)).toEqual(['发票开错了', '数电票', '契税多少']);
+  });
+});
