@@ -12,7 +12,7 @@ import { KNOWLEDGE_DIR, allCases, latencyStats, machineLine, ms, printTable, req
 
 requireInputs();
 const { loadKnowledge } = await import('../dist/knowledge/load.js');
-const { jiebaCut } = await import('../dist/knowledge/jieba.js');
+const { jiebaSegmenter } = await import('../dist/knowledge/jieba.js');
 const { createAnalyzer } = await import('../dist/core/text/analyze.js');
 const { normalize } = await import('../dist/core/text/normalize.js');
 const { SearchIndex } = await import('../dist/core/search/index.js');
@@ -24,7 +24,7 @@ const BOOST = { title: 3, questions: 2, keywords: 2, answer: 1 };
 const FIELDS = Object.keys(BOOST);
 
 const knowledge = loadKnowledge(KNOWLEDGE_DIR, []);
-const analyzer = createAnalyzer(jiebaCut(sharedCacheDir('knowledge'), knowledge.words), knowledge.lexicon);
+const analyzer = createAnalyzer(jiebaSegmenter(sharedCacheDir('knowledge'), knowledge.words), knowledge.lexicon);
 const tokenize = (text) => analyzer.terms(normalize(text));
 const docs = knowledge.entries.map((e) => ({
   id: e.id, title: e.title, questions: e.questions.join('。'), keywords: e.keywords.join(' '), answer: e.answer,

@@ -59,7 +59,7 @@ async function childOpen(corpus, cacheDir) {
 /** The steps of openIndex one by one, with the peak RSS and the retained heap after each. */
 async function childPhases(corpus, cacheDir) {
   const { loadKnowledge } = await import('../dist/knowledge/load.js');
-  const { jiebaCut } = await import('../dist/knowledge/jieba.js');
+  const { jiebaSegmenter } = await import('../dist/knowledge/jieba.js');
   const { createAnalyzer } = await import('../dist/core/text/analyze.js');
   const { SearchIndex } = await import('../dist/core/search/index.js');
   const gc = globalThis.gc ?? (() => {});
@@ -75,9 +75,9 @@ async function childPhases(corpus, cacheDir) {
   const knowledge = loadKnowledge(KNOWLEDGE_DIR, [CORPORA[corpus]]);
   const chars = knowledge.statutes.reduce((n, s) => n + s.articles.reduce((m, a) => m + a.text.length, 0), 0);
   step('读取并解析文件（loadKnowledge）', { note: `${knowledge.statutes.length} 部法规，${(chars / 1e6).toFixed(1)} M 字` });
-  const cut = jiebaCut(cacheDir, knowledge.words);
-  step('分词器：裁剪主词典并加载（jiebaCut）');
-  const analyzer = createAnalyzer(cut, knowledge.lexicon);
+  const segmenter = jiebaSegmenter(cacheDir, knowledge.words);
+  step('分词器：裁剪主词典并加载（jiebaSegmenter）');
+  const analyzer = createAnalyzer(segmenter, knowledge.lexicon);
   let tokens = 0;
   for (const s of knowledge.statutes) for (const a of s.articles) tokens += analyzer.terms(analyzer.analyze(a.text).normalized).length;
   step('条文规范化 + 分词（单独一遍，仅计时）', { note: `${(tokens / 1e6).toFixed(2)} M 个词；build 里同样要做一遍` });
@@ -99,7 +99,7 @@ async function childPhases(corpus, cacheDir) {
 /** The steps of opening a saved index (openIndex with the cache present), one by one. */
 async function childLoadPhases(corpus, cacheDir) {
   const { loadKnowledge } = await import('../dist/knowledge/load.js');
-  const { jiebaCut } = await import('../dist/knowledge/jieba.js');
+  const { jiebaSegmenter } = await import('../dist/knowledge/jieba.js');
   const { createAnalyzer } = await import('../dist/core/text/analyze.js');
   const { SearchIndex } = await import('../dist/core/search/index.js');
   const phases = [];
@@ -111,8 +111,8 @@ async function childLoadPhases(corpus, cacheDir) {
   };
   const knowledge = loadKnowledge(KNOWLEDGE_DIR, [CORPORA[corpus]], new Date(), { statutes: false });
   step('读取知识库、按文件信息计算法规目录指纹（loadKnowledge）');
-  const analyzer = createAnalyzer(jiebaCut(cacheDir, knowledge.words), knowledge.lexicon);
-  step('分词器：加载裁剪后的主词典（jiebaCut）');
+  const analyzer = createAnalyzer(jiebaSegmenter(cacheDir, knowledge.words), knowledge.lexicon);
+  step('分词器：加载裁剪后的主词典（jiebaSegmenter）');
   const file = readdirSync(cacheDir).find((f) => /^index-.*\.json$/.test(f));
   const text = readFileSync(join(cacheDir, file), 'utf8');
   step('读取索引文件', mb(statSync(join(cacheDir, file)).size));

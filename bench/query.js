@@ -9,7 +9,7 @@ import { CORPORA, KNOWLEDGE_DIR, allCases, cpuMs, machineLine, latencyStats, ms,
 const { openIndex } = await import('../dist/knowledge/open.js');
 const { statuteNames, toChineseNumber } = await import('../dist/core/search/statute-ref.js');
 const { createAnalyzer } = await import('../dist/core/text/analyze.js');
-const { jiebaCut } = await import('../dist/knowledge/jieba.js');
+const { jiebaSegmenter } = await import('../dist/knowledge/jieba.js');
 
 const TARGET_P99 = 5;
 /** Per corpus: how many timed asks at most, within how many seconds, after how many warm-up asks. */
@@ -120,7 +120,7 @@ requireInputs({ laws: ['tax', ...corpora] });
 
 // The statute questions come from the tax statutes, so both corpora are asked the same things.
 const tax = open('tax');
-const analyzer = createAnalyzer(jiebaCut(sharedCacheDir('tax'), tax.knowledge.words), tax.knowledge.lexicon);
+const analyzer = createAnalyzer(jiebaSegmenter(sharedCacheDir('tax'), tax.knowledge.words), tax.knowledge.lexicon);
 const generated = statuteQuestions(tax.knowledge.statutes, analyzer, tax.knowledge.lexicon);
 const faq = allCases().map((c) => ({ q: c.q, kind: 'faq' }));
 const questions = [...faq, ...generated];

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Cut } from '../core/text/analyze.js';
+import type { Segmenter } from '../core/text/analyze.js';
 
 const require = createRequire(import.meta.url);
 const nodejieba = require('nodejieba') as typeof import('nodejieba') & { DEFAULT_DICT: string; DEFAULT_STOP_WORD_DICT: string };
@@ -50,8 +50,10 @@ function trimmedMainDictionary(cacheDir: string): string {
  * nodejieba's segmenter (search mode, HMM on) with `words` kept whole. nodejieba holds one
  * dictionary per process and `load()` replaces it, so it is loaded once and further words are
  * added with `insertWord`, which is additive: several knowledge folders can share a process.
+ * A word is in the dictionary when segmenting it without the HMM (which joins unknown characters
+ * into new words) leaves it whole.
  */
-export function jiebaCut(cacheDir: string, words: Iterable<string>): Cut {
+export function jiebaSegmenter(cacheDir: string, words: Iterable<string>): Segmenter {
   if (!loaded) {
     nodejieba.load({ dict: trimmedMainDictionary(cacheDir) });
     loaded = true;
@@ -62,7 +64,10 @@ export function jiebaCut(cacheDir: string, words: Iterable<string>): Cut {
       inserted.add(w);
     }
   }
-  return (text) => nodejieba.cutForSearch(text, true);
+  return {
+    cut: (text) => nodejieba.cutForSearch(text, true),
+    isWord: (word) => word.length > 0 && nodejieba.cut(word, false).length === 1,
+  };
 }
 
 /** The stop words that ship with nodejieba (function words such as 的, 怎么, 哪些). */

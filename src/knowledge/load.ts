@@ -13,6 +13,7 @@ import { jiebaStopwords } from './jieba.js';
 export const KNOWLEDGE_FILES = {
   dictionary: 'dict.txt',
   synonyms: 'synonyms.txt',
+  colloquial: 'colloquial.txt',
   stopwords: 'stopwords.txt',
   smallTalk: 'smalltalk.txt',
 } as const;
@@ -63,24 +64,27 @@ export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[
     return { file, lines: existsSync(file) ? parseListFile(read(file), separator) : [] };
   };
 
+  // Colloquial and dialect words are aliases like the synonyms', kept in a file of their own for review.
   const synonyms = new Map<string, string>();
   const words = new Set<string>();
-  const syn = listFile(KNOWLEDGE_FILES.synonyms, /[=＝]/);
-  for (const { line, fields } of syn.lines) {
-    const [canonical, ...aliases] = fields.map(normalize);
-    if (!canonical || aliases.length === 0) {
-      findings.push({ file: syn.file, line, message: '同义词行应为“标准词 = 别名 = 别名”', severity: 'error' });
-      continue;
-    }
-    words.add(canonical);
-    for (const alias of aliases.filter((a) => a !== canonical)) {
-      const earlier = synonyms.get(alias);
-      if (earlier && earlier !== canonical) {
-        findings.push({ file: syn.file, line, message: `“${alias}”已是“${earlier}”的别名，不能再指向“${canonical}”`, severity: 'error' });
+  for (const name of [KNOWLEDGE_FILES.synonyms, KNOWLEDGE_FILES.colloquial]) {
+    const list = listFile(name, /[=＝]/);
+    for (const { line, fields } of list.lines) {
+      const [canonical, ...aliases] = fields.map(normalize);
+      if (!canonical || aliases.length === 0) {
+        findings.push({ file: list.file, line, message: `${name} 的行应为“标准词 = 别名 = 别名”`, severity: 'error' });
         continue;
       }
-      synonyms.set(alias, canonical);
-      words.add(alias);
+      words.add(canonical);
+      for (const alias of aliases.filter((a) => a !== canonical)) {
+        const earlier = synonyms.get(alias);
+        if (earlier && earlier !== canonical) {
+          findings.push({ file: list.file, line, message: `“${alias}”已是“${earlier}”的别名，不能再指向“${canonical}”`, severity: 'error' });
+          continue;
+        }
+        synonyms.set(alias, canonical);
+        words.add(alias);
+      }
     }
   }
   for (const { fields } of listFile(KNOWLEDGE_FILES.dictionary, /\s+/).lines) words.add(normalize(fields[0] as string));

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { createAnalyzer } from '../core/text/analyze.js';
 import { SearchIndex, type SerializedIndex } from '../core/search/index.js';
-import { jiebaCut, DICTIONARY_VERSION } from './jieba.js';
+import { jiebaSegmenter, DICTIONARY_VERSION } from './jieba.js';
 import { loadKnowledge, readStatutes, type Knowledge } from './load.js';
 import type { Statute } from '../core/search/types.js';
 import { VERSION } from '../version.js';
@@ -41,8 +41,8 @@ export interface OpenedIndex {
 export function openIndex(source: IndexSource, now = new Date()): OpenedIndex {
   const started = performance.now();
   const knowledge = loadKnowledge(source.knowledgeDir, source.policyDirs, now, { statutes: false });
-  const cut = jiebaCut(source.cacheDir, knowledge.words);
-  const analyzer = createAnalyzer(cut, knowledge.lexicon);
+  const segmenter = jiebaSegmenter(source.cacheDir, knowledge.words);
+  const analyzer = createAnalyzer(segmenter, knowledge.lexicon);
   const key = `${knowledge.fingerprint}-${VERSION}-${INDEX_FORMAT}-${DICTIONARY_VERSION}`;
   const file = join(source.cacheDir, `index-${createHash('sha256').update(key).digest('hex').slice(0, 24)}.json`);
 

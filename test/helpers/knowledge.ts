@@ -2,10 +2,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAnalyzer, type Cut } from '../../src/core/text/analyze.js';
+import { createAnalyzer, type Segmenter } from '../../src/core/text/analyze.js';
 import { SearchIndex } from '../../src/core/search/index.js';
 import type { EvalCase } from '../../src/core/eval/score.js';
-import { DICTIONARY_VERSION, jiebaCut } from '../../src/knowledge/jieba.js';
+import { DICTIONARY_VERSION, jiebaSegmenter } from '../../src/knowledge/jieba.js';
 import { loadKnowledge, type Knowledge } from '../../src/knowledge/load.js';
 
 /** The project folder (where package.json is). */
@@ -41,21 +41,21 @@ export function removeDir(dir: string): void {
  * the trimmed dictionary, so what is measured is the index, not the one-time dictionary trim.
  */
 export function seededCacheDir(cacheDir: string): string {
-  jiebaCut(JIEBA_CACHE, []);
+  jiebaSegmenter(JIEBA_CACHE, []);
   mkdirSync(cacheDir, { recursive: true });
   copyFileSync(join(JIEBA_CACHE, TRIMMED_DICT), join(cacheDir, TRIMMED_DICT));
   return cacheDir;
 }
 
 /** nodejieba with `words` kept whole, its trimmed dictionary taken from the shared test cache. */
-export function sharedCut(words: Iterable<string>): Cut {
-  return jiebaCut(JIEBA_CACHE, words);
+export function sharedSegmenter(words: Iterable<string>): Segmenter {
+  return jiebaSegmenter(JIEBA_CACHE, words);
 }
 
 /** Loads a knowledge folder and builds its index in memory (no saved index involved). */
 export function buildIndex(knowledgeDir: string, policyDirs: readonly string[] = [], now = new Date()): { index: SearchIndex; knowledge: Knowledge } {
   const knowledge = loadKnowledge(knowledgeDir, policyDirs, now);
-  const analyzer = createAnalyzer(sharedCut(knowledge.words), knowledge.lexicon);
+  const analyzer = createAnalyzer(sharedSegmenter(knowledge.words), knowledge.lexicon);
   return { index: SearchIndex.build(knowledge.entries, knowledge.statutes, analyzer, knowledge.lexicon), knowledge };
 }
 

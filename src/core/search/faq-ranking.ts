@@ -97,9 +97,20 @@ export class FaqRanking {
     return this.index;
   }
 
-  /** FAQ candidates re-ranked by coverage and by closeness to an alternative question, best first. */
-  rank(terms: readonly string[]): Hit[] {
-    const weights = new Map(terms.map((t) => [t, this.weight(t)]));
+  /** The terms of the fields that say what an entry is about, with the number of entries using each. */
+  *vocabulary(): Generator<{ term: string; entries: number }> {
+    for (const term of Object.keys(this.postings)) {
+      const entries = this.documentFrequency(term);
+      if (entries > 0) yield { term, entries };
+    }
+  }
+
+  /**
+   * FAQ candidates re-ranked by coverage and by closeness to an alternative question, best first.
+   * `shares` scales the weight of terms the question holds less surely (a word read by its sound).
+   */
+  rank(terms: readonly string[], shares: ReadonlyMap<string, number> = new Map()): Hit[] {
+    const weights = new Map(terms.map((t) => [t, this.weight(t) * (shares.get(t) ?? 1)]));
     const total = terms.reduce((sum, t) => sum + (weights.get(t) ?? 0), 0);
     if (total === 0) return [];
     const found = this.scores.search(weights).slice(0, CANDIDATES);

@@ -5,6 +5,7 @@ import { Citations } from './citations.js';
 import { DEFAULT_THRESHOLDS, decide, toSuggestion, type Thresholds } from './decision.js';
 import { FaqRanking, buildFaqIndex } from './faq-ranking.js';
 import { PassageIndex, type SerializedPassages } from './passages.js';
+import { SoundAlike, type Correction } from './soundalike.js';
 import { StatuteSearch } from './statute-search.js';
 import type { Entry, Statute } from './types.js';
 
@@ -16,6 +17,8 @@ const MAX_SUGGESTIONS = 3;
 const MAX_ANALYZED = 1000;
 /** Share of a question a statute article must contain to answer a question that names its statute. */
 const STATUTE_COVERAGE = 0.5;
+/** A word read by its sound (申暴 as 申报) weighs this share of the word typed right: it may be a guess. */
+const SOUND_ALIKE_SHARE = 0.8;
 
 /** What {@link SearchIndex.toJSON} writes and {@link SearchIndex.load} reads. */
 export interface SerializedIndex {
@@ -26,6 +29,8 @@ export interface SerializedIndex {
 /** How the index sees a question: its terms with weights and the best candidates (for tuning and `ask --explain`). */
 export interface Explanation {
   readonly terms: { term: string; weight: number }[];
+  /** Stretches of the question read as knowledge words that sound the same. */
+  readonly corrections: Correction[];
   readonly hits: { id: string; score: number; coverage: number; evidence: number; similarity: number }[];
 }
 
@@ -39,28 +44,40 @@ export class SearchIndex {
   private readonly byId = new Map<string, Entry>();
   private readonly faq: FaqRanking;
   private readonly citations: Citations;
+  private readonly soundAlike: SoundAlike;
 
   private constructor(
     readonly entries: readonly Entry[],
     private readonly statuteSearch: StatuteSearch,
     private readonly analyzer: Analyzer,
     faqIndex: lunr.Index,
+    lexicon: Lexicon,
     private readonly thresholds: Thresholds,
   ) {
     for (const e of entries) this.byId.set(e.id, e);
     this.faq = new FaqRanking(entries, faqIndex, analyzer);
     this.citations = new Citations(statuteSearch, analyzer);
+    const used = new Map([...this.faq.vocabulary()].map(({ term, entries: n }) => [term, n]));
+    const aliases = [...lexicon.synonyms].flatMap(([alias, canonical]) => {
+      const n = used.get(canonical);
+      return n ? [{ surface: alias, canonical, entries: n }] : [];
+    });
+    this.soundAlike = new SoundAlike(
+      [...[...used].map(([term, n]) => ({ surface: term, canonical: term, entries: n })), ...aliases],
+      { isWord: (w) => analyzer.isWord(w), isStopword: (w) => analyzer.isStopword(analyzer.canonical(w)) },
+      lexicon.stopwords,
+    );
   }
 
   /** Builds both indexes from loaded knowledge. */
   static build(entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, thresholds = DEFAULT_THRESHOLDS): SearchIndex {
-    return new SearchIndex(entries, StatuteSearch.build(statutes, analyzer, lexicon), analyzer, buildFaqIndex(entries, analyzer), thresholds);
+    return new SearchIndex(entries, StatuteSearch.build(statutes, analyzer, lexicon), analyzer, buildFaqIndex(entries, analyzer), lexicon, thresholds);
   }
 
   /** Restores an index saved with {@link toJSON}; the entries and statutes must be those it was built from. */
   static load(saved: SerializedIndex, entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, thresholds = DEFAULT_THRESHOLDS): SearchIndex {
     const statuteSearch = new StatuteSearch(statutes, PassageIndex.load(saved.passages), analyzer, lexicon);
-    return new SearchIndex(entries, statuteSearch, analyzer, lunr.Index.load(saved.faq), thresholds);
+    return new SearchIndex(entries, statuteSearch, analyzer, lunr.Index.load(saved.faq), lexicon, thresholds);
   }
 
   toJSON(): SerializedIndex {
@@ -103,9 +120,9 @@ export class SearchIndex {
     }
     if (analysis.terms.length === 0) return noAnswer(q, analysis.smallTalk ? 'small_talk' : 'empty', []);
 
-    const terms = [...new Set(analysis.terms)];
+    const { terms, shares } = this.read(analysis.normalized, analysis.terms);
     const day = chinaDay(now);
-    const decided = decide(this.faq.rank(terms).filter((h) => inForce(h.entry, day)), this.thresholds);
+    const decided = decide(this.faq.rank(terms, shares).filter((h) => inForce(h.entry, day)), this.thresholds);
     if (decided.answer) {
       const { entry, score } = decided.answer;
       return answerWith(q, entry, score, this.citations.cite(terms, entry, ref?.statute));
@@ -120,12 +137,28 @@ export class SearchIndex {
     return noAnswer(q, decided.suggestions.length > 0 ? 'uncertain' : 'no_match', decided.suggestions);
   }
 
+  /**
+   * The terms a question is searched with: its own, where stretches the knowledge does not know are
+   * replaced by the knowledge words they sound like, at a reduced weight.
+   */
+  private read(normalized: string, analyzed: readonly string[]): { terms: string[]; shares: Map<string, number>; corrections: Correction[] } {
+    const corrections = this.soundAlike.correct(normalized);
+    if (corrections.length === 0) return { terms: [...new Set(analyzed)], shares: new Map(), corrections };
+    const explained = (t: string): boolean => this.faq.documentFrequency(t) === 0 && corrections.some((c) => c.from.includes(t) || t.includes(c.from));
+    const own = new Set(analyzed.filter((t) => !explained(t)));
+    const shares = new Map<string, number>();
+    for (const c of corrections) if (!own.has(c.to)) shares.set(c.to, SOUND_ALIKE_SHARE);
+    return { terms: [...new Set([...own, ...corrections.map((c) => c.to)])], shares, corrections };
+  }
+
   /** The terms of a question and the ranked FAQ candidates with their figures, without deciding. */
   explain(q: string): Explanation {
-    const terms = [...new Set(this.analyzer.analyze(q).terms)];
+    const analysis = this.analyzer.analyze(q);
+    const { terms, shares, corrections } = this.read(analysis.normalized, analysis.terms);
     return {
-      terms: terms.map((term) => ({ term, weight: round(this.faq.weight(term)) })),
-      hits: this.faq.rank(terms).map((h) => ({ id: h.entry.id, score: round(h.score), coverage: round(h.coverage), evidence: round(h.evidence), similarity: round(h.similarity) })),
+      terms: terms.map((term) => ({ term, weight: round(this.faq.weight(term) * (shares.get(term) ?? 1)) })),
+      corrections,
+      hits: this.faq.rank(terms, shares).map((h) => ({ id: h.entry.id, score: round(h.score), coverage: round(h.coverage), evidence: round(h.evidence), similarity: round(h.similarity) })),
     };
   }
 }

@@ -3,6 +3,17 @@ import { normalize } from './normalize.js';
 /** A segmentation function: text in, words out (nodejieba in production, anything in tests). */
 export type Cut = (text: string) => string[];
 
+/** A segmenter and its dictionary. */
+export interface Segmenter {
+  readonly cut: Cut;
+  /**
+   * Whether a word is in the segmenter's dictionary as it stands (a real word such as 水费, not an
+   * unknown sequence such as 社宝 that only its HMM would join): the sound-alike layer never
+   * "corrects" a real word into a homophone from the knowledge.
+   */
+  readonly isWord: (word: string) => boolean;
+}
+
 /** The word lists that shape a query: all entries already normalised. */
 export interface Lexicon {
   /** alias -> canonical form (个税 -> 个人所得税, 留底退税 -> 留抵退税). */
@@ -30,25 +41,40 @@ export interface Analyzer {
   analyze(text: string): Analysis;
   /** Terms of an already normalised text (documents are normalised once, then tokenised per field). */
   terms(normalizedText: string): string[];
+  /** Whether a word is a word of the segmenter's dictionary ({@link Segmenter.isWord}). */
+  isWord(word: string): boolean;
+  /** The canonical form of a word (itself when it is no alias). */
+  canonical(word: string): string;
+  /** Whether a word, in canonical form, carries no meaning for search. */
+  isStopword(word: string): boolean;
 }
 
 /** Characters a term may keep: lunr reads `*` and `~` in a term as operators. */
 const NOT_WORD = /[^\p{Script=Han}a-z0-9]/gu;
 
-/** Builds an {@link Analyzer} over a segmenter and a lexicon. */
-export function createAnalyzer(cut: Cut, lexicon: Lexicon): Analyzer {
+/**
+ * Builds an {@link Analyzer} over a segmenter (or a bare cut function, whose dictionary is then
+ * taken to know no words) and a lexicon.
+ */
+export function createAnalyzer(segmenter: Segmenter | Cut, lexicon: Lexicon): Analyzer {
+  const { cut, isWord } = typeof segmenter === 'function' ? { cut: segmenter, isWord: () => false } : segmenter;
+  const canonical = (w: string): string => lexicon.synonyms.get(w) ?? w;
   // Search-mode segmentation also emits the words inside a word (机器 inside 机器人), so small-talk
   // phrases are cut out of the text before segmenting rather than filtered out afterwards.
   const phrases = [...lexicon.smallTalk].filter((p) => p.length > 1).sort((a, b) => b.length - a.length);
   const withoutSmallTalk = (text: string): string => phrases.reduce((t, p) => (t.includes(p) ? t.split(p).join(' ') : t), text);
+  // Aliases are replaced before stop words are dropped, so that a colloquial word mapped to a
+  // standard function word (咋个 -> 怎么) is dropped like it.
   const terms = (normalizedText: string): string[] =>
     cut(withoutSmallTalk(normalizedText))
-      .map((w) => w.replace(NOT_WORD, ''))
-      .filter((w) => w.length > 0 && WORD.test(w) && !lexicon.stopwords.has(w) && !lexicon.smallTalk.has(w))
-      .map((w) => lexicon.synonyms.get(w) ?? w);
+      .map((w) => canonical(w.replace(NOT_WORD, '')))
+      .filter((w) => w.length > 0 && WORD.test(w) && !lexicon.stopwords.has(w) && !lexicon.smallTalk.has(w));
 
   return {
     terms,
+    isWord,
+    canonical,
+    isStopword: (w) => lexicon.stopwords.has(w) || lexicon.smallTalk.has(w),
     analyze(text) {
       const normalized = normalize(text);
       const found = terms(normalized);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyzer, type Analyzer, type Cut, type Lexicon } from '../../../src/core/text/analyze.js';
 import { loadKnowledge } from '../../../src/knowledge/load.js';
-import { REAL_KNOWLEDGE, sharedCut } from '../../helpers/knowledge.js';
+import { REAL_KNOWLEDGE, sharedSegmenter } from '../../helpers/knowledge.js';
 
 /** A tiny segmenter: longest dictionary word first, a run of Latin letters or digits as one word, else one character. */
 function dictionaryCut(words: readonly string[]): Cut {
@@ -109,7 +109,7 @@ describe('analyze with nodejieba and the real word lists', () => {
   let real: Analyzer;
   beforeAll(() => {
     const knowledge = loadKnowledge(REAL_KNOWLEDGE, []);
-    real = createAnalyzer(sharedCut(knowledge.words), knowledge.lexicon);
+    real = createAnalyzer(sharedSegmenter(knowledge.words), knowledge.lexicon);
   });
 
   it('canonicalises the synonyms of synonyms.txt', () => {
