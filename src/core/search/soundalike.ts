@@ -33,8 +33,6 @@ const HAN = /\p{Script=Han}/u;
 const HAN_RUN = /\p{Script=Han}+/gu;
 /** Latin letters typed as pinyin: runs of letters with the spaces between them. */
 const LATIN_RUN = /[a-z]+(?:\s+[a-z]+)*/gu;
-/** Most space-separated pieces read as one word (ge shui hui suan). */
-const MAX_LATIN_PIECES = 4;
 /** Fewest letters read as pinyin: shorter ones are abbreviations (ok, ca) or single syllables. */
 const MIN_LATIN = 4;
 
@@ -169,43 +167,61 @@ export class SoundAlike {
     const out: Correction[] = [];
     for (const match of normalized.matchAll(LATIN_RUN)) {
       const pieces = match[0].split(/\s+/u);
-      for (let i = 0; i < pieces.length; ) {
-        let read = 0;
-        for (let n = Math.min(MAX_LATIN_PIECES, pieces.length - i); n >= 1 && read === 0; n--) {
-          const letters = pieces.slice(i, i + n).join('');
-          const words = letters.length >= MIN_LATIN ? this.splitPinyin(letters) : null;
-          if (!words) continue;
-          const from = pieces.slice(i, i + n).join(' ');
-          for (const to of words) out.push({ from, to });
-          read = n;
-        }
-        i += Math.max(read, 1);
-      }
+      if (pieces.join('').length < MIN_LATIN) continue;
+      for (const { from, to } of this.readPinyin(pieces)) out.push({ from, to });
     }
     return out;
   }
 
-  /** Splits letters wholly into pinyin keys, fewest pieces first; the knowledge words among them, or null. */
-  private splitPinyin(letters: string): string[] | null {
-    // best[i]: fewest keys covering letters[0, i), with the path.
-    const best: ({ pieces: number; from: number; key: string } | null)[] = [{ pieces: 0, from: -1, key: '' }];
+  /**
+   * Reads space-separated letters as pinyin words. A word may join whole pieces (ge shui) or lie
+   * inside one piece (tuishuishenqing), never start or end inside a piece that it leaves (liudi
+   * tuishui zai is 留抵退税 and an unread zai, not 留抵退 and 水灾); a piece that is no pinyin of a
+   * known word is left unread. Fewest letters unread first, then fewest words.
+   */
+  private readPinyin(pieces: readonly string[]): { from: string; to: string }[] {
+    const letters = pieces.join('');
+    const pieceAt: number[] = [];
+    const starts = new Set<number>([0]);
+    pieces.forEach((p, i) => {
+      for (let k = 0; k < p.length; k++) pieceAt.push(i);
+      starts.add(pieceAt.length);
+    });
+    const allowed = (a: number, b: number): boolean => (starts.has(a) && starts.has(b)) || pieceAt[a] === pieceAt[b - 1];
+    type Step = { unread: number; words: number; from: number; key: string | null };
+    const best: (Step | null)[] = [{ unread: 0, words: 0, from: -1, key: null }];
+    const better = (a: Step, b: Step | null): boolean => !b || a.unread < b.unread || (a.unread === b.unread && a.words < b.words);
     for (let end = 1; end <= letters.length; end++) {
-      best[end] = null;
+      let step: Step | null = null;
       for (let start = Math.max(0, end - this.longestKey); start < end; start++) {
         const before = best[start];
         const key = letters.slice(start, end);
-        if (!before || !this.latinKeys.has(key)) continue;
-        if (!best[end] || before.pieces + 1 < (best[end] as { pieces: number }).pieces) best[end] = { pieces: before.pieces + 1, from: start, key };
+        if (!before || !allowed(start, end) || !this.latinKeys.has(key)) continue;
+        const next = { unread: before.unread, words: before.words + 1, from: start, key };
+        if (better(next, step)) step = next;
       }
+      // A whole piece left unread.
+      if (starts.has(end)) {
+        const start = end - (pieces[pieceAt[end - 1] as number] as string).length;
+        const before = best[start];
+        if (before) {
+          const next = { unread: before.unread + (end - start), words: before.words, from: start, key: null };
+          if (better(next, step)) step = next;
+        }
+      }
+      best[end] = step;
     }
-    const words: string[] = [];
+    const read: { from: string; to: string }[] = [];
     for (let at = letters.length; at > 0; ) {
-      const step = best[at];
-      if (!step) return null;
-      const word = this.latinKeys.get(step.key);
-      if (word) words.unshift(word);
+      const step = best[at] as Step;
+      const word = step.key === null ? null : this.latinKeys.get(step.key);
+      if (word) {
+        const first = pieceAt[step.from] as number;
+        const last = pieceAt[at - 1] as number;
+        read.unshift({ from: pieces.slice(first, last + 1).join(' '), to: word });
+      }
       at = step.from;
     }
-    return words.length > 0 ? words : null;
+    return read;
   }
 }

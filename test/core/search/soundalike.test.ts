@@ -13,6 +13,8 @@ const vocabulary: VocabularyWord[] = [
   { surface: '代开发票', canonical: '代开发票', entries: 1 },
   { surface: '税务局', canonical: '税务局', entries: 9 },
   { surface: '期限', canonical: '期限', entries: 3 },
+  { surface: '留抵退', canonical: '留抵退税', entries: 5 },
+  { surface: '水灾', canonical: '水灾', entries: 1 },
   { surface: '税', canonical: '税', entries: 4 },
   // Two words with one sound, used alike: neither is clearly meant.
   { surface: '试点', canonical: '试点', entries: 2 },
@@ -61,10 +63,12 @@ describe('SoundAlike: pinyin typed in Latin letters', () => {
   });
 
   it('splits a run into several words and skips function words', () => {
-    expect(layer.correct('daikai fapiao zenme')).toEqual([
-      { from: 'daikai fapiao zenme', to: '代开发票' },
-    ]);
-    expect(layer.correct('zenme shenbao')).toEqual([{ from: 'zenme shenbao', to: '申报' }]);
+    expect(layer.correct('daikai fapiao zenme')).toEqual([{ from: 'daikai fapiao', to: '代开发票' }]);
+    expect(layer.correct('zenme shenbao')).toEqual([{ from: 'shenbao', to: '申报' }]);
+  });
+
+  it('never reads a word across the inside of a piece it leaves (liudi tuishui zai is not 留抵退 + 水灾)', () => {
+    expect(layer.correct('liudi tuishui zai dianzi shang')).toEqual([{ from: 'liudi tuishui', to: '留抵退税' }]);
   });
 
   it('leaves letters that are no pinyin of the knowledge (English, abbreviations)', () => {
