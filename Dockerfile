@@ -6,7 +6,7 @@ COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm ci && npm prune --omit=dev
 
-# Run: production dependencies only, a non-root user, the knowledge inside, data on a volume.
+# Run: production dependencies only, a non-root user, the knowledge and statutes inside, data on a volume.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -19,6 +19,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY knowledge ./knowledge
+COPY statutes ./statutes
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -8,6 +8,7 @@ export interface Config {
   readonly host: string;
   readonly databaseUrl: string;
   readonly knowledgeDir: string;
+  /** The packaged tax statutes, then the folders POLICY_DIRS names. */
   readonly policyDirs: string[];
   /** Folder for the SQLite file's neighbours: the saved index and the trimmed dictionary. */
   readonly dataDir: string;
@@ -53,6 +54,8 @@ const MIN_ADMIN_TOKEN = 16;
 
 /** The knowledge folder that ships with the package, used when ./knowledge does not exist. */
 const PACKAGED_KNOWLEDGE = fileURLToPath(new URL('../knowledge', import.meta.url));
+/** The tax statutes that ship with the package, always loaded: POLICY_DIRS adds to them. */
+export const PACKAGED_STATUTES = fileURLToPath(new URL('../statutes', import.meta.url));
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
@@ -94,9 +97,10 @@ export function loadConfig(env: Env = process.env): Config {
   const explicitKnowledge = optional(env, 'KNOWLEDGE_DIR');
   const knowledgeDir = explicitKnowledge ?? (existsSync('./knowledge') ? './knowledge' : PACKAGED_KNOWLEDGE);
   if (explicitKnowledge && !isDirectory(explicitKnowledge)) throw new ConfigError('KNOWLEDGE_DIR', '应为存在的目录', explicitKnowledge);
-  const policyDirs = (env.POLICY_DIRS ?? '').split(',').map((d) => d.trim()).filter(Boolean);
-  const missing = policyDirs.find((d) => !isDirectory(d));
+  const extraPolicyDirs = (env.POLICY_DIRS ?? '').split(',').map((d) => d.trim()).filter(Boolean);
+  const missing = extraPolicyDirs.find((d) => !isDirectory(d));
   if (missing) throw new ConfigError('POLICY_DIRS', '应为逗号分隔的已存在目录', missing);
+  const policyDirs = [...(isDirectory(PACKAGED_STATUTES) ? [PACKAGED_STATUTES] : []), ...extraPolicyDirs];
   const webhookSecret = optional(env, 'TELEGRAM_WEBHOOK_SECRET');
   if (webhookSecret && !/^[A-Za-z0-9_-]{1,256}$/.test(webhookSecret)) {
     throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', '应为 1-256 个字母、数字、_ 或 -（Telegram 的要求）', '***');

@@ -3,6 +3,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGED_STATUTES } from '../src/config.js';
 import { loadKnowledge } from '../src/knowledge/load.js';
 import { openIndex } from '../src/knowledge/open.js';
 import { REAL_KNOWLEDGE, ROOT, faqFile, removeDir, seededCacheDir, tempDir, writeFiles } from './helpers/knowledge.js';
@@ -46,7 +47,7 @@ beforeAll(() => {
   work = tempDir('chunfeng-cli-');
   // Save the index of the real knowledge where the commands look for it, so that each command only
   // loads it (test/knowledge/open.test.ts covers building and the cache).
-  openIndex({ knowledgeDir: REAL_KNOWLEDGE, policyDirs: [], cacheDir: seededCacheDir(join(work, 'data', 'cache')) });
+  openIndex({ knowledgeDir: REAL_KNOWLEDGE, policyDirs: [PACKAGED_STATUTES], cacheDir: seededCacheDir(join(work, 'data', 'cache')) });
   // Only what the command needs: the caller's POLICY_DIRS, PORT or .env must not leak in.
   baseEnv = { PATH: process.env.PATH ?? '', DATA_DIR: join(work, 'data'), KNOWLEDGE_DIR: REAL_KNOWLEDGE, DATABASE_URL: `sqlite:${join(work, 'data', 'db.sqlite')}` };
 });
@@ -160,10 +161,14 @@ describe.concurrent('chunfeng', () => {
       const entries = JSON.parse(run.stdout) as Record<string, unknown>[];
       expect(Array.isArray(entries)).toBe(true);
       const expected = loadKnowledge(REAL_KNOWLEDGE, []).entries;
-      expect(entries.map((e) => e.id).sort()).toEqual(expected.map((e) => e.id).sort());
+      // The knowledge's entries, then every article of the statutes that ship with the package.
+      const [own, articles] = [entries.filter((e) => !String(e.id).startsWith('law/')), entries.filter((e) => String(e.id).startsWith('law/'))];
+      expect(own.map((e) => e.id).sort()).toEqual(expected.map((e) => e.id).sort());
+      expect(articles.length).toBeGreaterThan(1000);
+      expect(articles.find((e) => e.id === 'law/税收征收管理法/51')).toMatchObject({ kind: 'policy', title: '《中华人民共和国税收征收管理法》第五十一条' });
       for (const e of entries) {
         expect(Object.keys(e)).toEqual(expect.arrayContaining(EXPORT_KEYS));
-        expect(['faq', 'policy']).toContain(e.kind);
+        expect(['faq', 'policy', 'referral']).toContain(e.kind);
         expect(e.questions).toEqual(expect.any(Array));
         expect(e.valid_until === null || /^\d{4}-\d{2}-\d{2}$/.test(e.valid_until as string)).toBe(true);
       }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, PACKAGED_STATUTES, loadConfig } from '../src/config.js';
 import { REAL_KNOWLEDGE, removeDir, tempDir } from './helpers/knowledge.js';
 
 const dir = tempDir('chunfeng-config-');
@@ -24,7 +24,7 @@ describe('loadConfig: defaults', () => {
       port: 3000,
       host: '127.0.0.1',
       databaseUrl: 'sqlite:./data/chunfeng.db',
-      policyDirs: [],
+      policyDirs: [PACKAGED_STATUTES],
       dataDir: './data',
       adminToken: null,
       telegram: { token: null, apiRoot: null, webhookSecret: null },
@@ -37,7 +37,7 @@ describe('loadConfig: defaults', () => {
   });
 
   it('treats blank values as unset', () => {
-    expect(loadConfig({ PORT: ' ', LOG_LEVEL: '', TELEGRAM_BOT_TOKEN: '  ', POLICY_DIRS: ' , ' })).toMatchObject({ port: 3000, logLevel: 'info', telegram: { token: null }, policyDirs: [] });
+    expect(loadConfig({ PORT: ' ', LOG_LEVEL: '', TELEGRAM_BOT_TOKEN: '  ', POLICY_DIRS: ' , ' })).toMatchObject({ port: 3000, logLevel: 'info', telegram: { token: null }, policyDirs: [PACKAGED_STATUTES] });
   });
 
   it('reads every variable', () => {
@@ -48,7 +48,7 @@ describe('loadConfig: defaults', () => {
       WECHAT_PUPPET_TOKEN: 'tok', LOG_LEVEL: 'debug', ASK_RATE_LIMIT: '5',
     });
     expect(c).toMatchObject({
-      port: 8080, host: '0.0.0.0', databaseUrl: 'postgres://chunfeng@db/chunfeng', knowledgeDir: REAL_KNOWLEDGE, policyDirs: [dir, REAL_KNOWLEDGE],
+      port: 8080, host: '0.0.0.0', databaseUrl: 'postgres://chunfeng@db/chunfeng', knowledgeDir: REAL_KNOWLEDGE, policyDirs: [PACKAGED_STATUTES, dir, REAL_KNOWLEDGE],
       dataDir: join(dir, 'data'), adminToken: 'secret-admin-token-0001', telegram: { token: '123:abc', apiRoot: 'http://127.0.0.1:9000', webhookSecret: 'hook_secret-1' },
       wechat: { puppet: 'wechaty-puppet-mock', token: 'tok' }, logLevel: 'debug', askRatePerMinute: 5,
     });

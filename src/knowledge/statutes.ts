@@ -1,12 +1,13 @@
 import type { Article, Statute } from '../core/search/types.js';
-import { NUMERAL, parseChineseNumber } from '../core/search/statute-ref.js';
+import { NUMERAL, WHOLE_TEXT, parseChineseNumber } from '../core/search/statute-ref.js';
 
 const ARTICLE_START = new RegExp(`^第(${NUMERAL})条(?:之[一二三四五六七八九十]+)?(?:[\\s\\u3000]+|$)`, 'u');
 
 /**
  * Splits a statute in the format of the shared laws corpus into articles: `# 标题`, promulgation
  * history, `<!-- INFO END -->`, chapter headings (`##`, `###`), one article per paragraph starting 第N条,
- * possibly running over further paragraphs. Returns null when the file has no title or no article.
+ * possibly running over further paragraphs; a document without numbered articles is one passage
+ * numbered {@link WHOLE_TEXT}. Returns null when the file has no title or no text.
  */
 export function parseStatute(fileName: string, text: string): Statute | null {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -36,7 +37,12 @@ export function parseStatute(fileName: string, text: string): Statute | null {
     } else current?.parts.push(line);
   }
   flush();
-  if (articles.length === 0) return null;
+  // A short interpretation or notice without numbered articles is one passage: its whole text.
+  if (articles.length === 0) {
+    const text = body.map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).join('\n');
+    if (!text) return null;
+    articles.push({ number: WHOLE_TEXT, text });
+  }
 
   const base = fileName.replace(/\.md$/i, '');
   const category = base.includes('_') ? (base.split('_')[0] as string) : '';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseStatute } from '../../src/knowledge/statutes.js';
-import { parseChineseNumber, toChineseNumber } from '../../src/core/search/statute-ref.js';
+import { WHOLE_TEXT, parseChineseNumber, toChineseNumber } from '../../src/core/search/statute-ref.js';
 import type { Statute } from '../../src/core/search/types.js';
 import { LAWS_DIR } from '../helpers/knowledge.js';
 
@@ -81,9 +81,14 @@ describe('parseStatute on small texts', () => {
     ]);
   });
 
-  it('returns null for a file without a title or without articles', () => {
+  it('returns null for a file without a title or without text', () => {
     expect(parseStatute('a.md', text.replace('# 中华人民共和国示例税法', ''))).toBeNull();
-    expect(parseStatute('b.md', '# 关于某事的通知\n\n<!-- INFO END -->\n\n一、各地税务机关要做好某事。')).toBeNull();
+    expect(parseStatute('b.md', '# 关于某事的通知\n\n<!-- INFO END -->\n\n')).toBeNull();
+  });
+
+  it('keeps a document without numbered articles as one passage, its whole text', () => {
+    const s = parseStatute('b.md', '# 关于某事的通知\n\n<!-- INFO END -->\n\n一、各地税务机关要做好某事。\n\n二、本通知自发布之日起施行。');
+    expect(s?.articles).toEqual([{ number: WHOLE_TEXT, text: '一、各地税务机关要做好某事。\n二、本通知自发布之日起施行。' }]);
   });
 
   it('a file name without category or date gives empty category and null date', () => {

@@ -8,6 +8,14 @@ const NAME_ONLY_PREFIX = /^中华人民共和国/u;
 const DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
 const UNITS: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
 
+/** The article number of a document without numbered articles, held as one passage (cited as 全文). */
+export const WHOLE_TEXT = 0;
+
+/** How a passage is cited after the statute's title: 第五十一条, or 全文 for a document without articles. */
+export function articleLabel(article: number): string {
+  return article === WHOLE_TEXT ? '全文' : `第${toChineseNumber(article)}条`;
+}
+
 /** Reads a number written in Chinese numerals (五十一 -> 51, 一百零二 -> 102) or Arabic digits; NaN if it is neither. */
 export function parseChineseNumber(text: string): number {
   if (/^\d+$/.test(text)) return Number(text);
