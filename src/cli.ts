@@ -74,7 +74,7 @@ function evaluate(config: Config, args: string[]): number {
   });
   const index = indexFor(config);
   const answers = cases.map((c) => index.ask(c.q));
-  const report = score(cases, answers, (id) => index.entry(id)?.category ?? '（未知条目）');
+  const report = score(cases, answers, (id) => index.entry(id));
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
@@ -82,14 +82,16 @@ function evaluate(config: Config, args: string[]): number {
   const out: string[] = [];
   for (const m of report.misses) out.push(`未命中  ${m.q}  期望 ${m.expected ?? '拒答'}  得到 ${m.got ?? '拒答'}${m.suggestions.length ? `（建议 ${m.suggestions.join(', ')}）` : ''}`);
   const rows = (title: string, slices: Record<string, Tally>): void => {
-    out.push('', `${column(title)}  题数   top-1    top-3    答错`);
+    out.push('', `${column(title)}  题数   top-1    top-3    答错    转办    拒答`);
     for (const [name, t] of Object.entries(slices).sort()) {
-      out.push(`${column(name)}  ${String(t.total).padStart(4)}  ${[t.top1, t.top3, t.wrong].map((n) => percent(n, t.total).padStart(6)).join('  ')}`);
+      out.push(`${column(name)}  ${String(t.total).padStart(4)}  ${[t.top1, t.top3, t.wrong, t.referred, t.declined].map((n) => percent(n, t.total).padStart(6)).join('  ')}`);
     }
   };
   rows('分类', report.byCategory);
-  // Styles may hold questions to decline: there top-1 and top-3 count the declines.
+  // Styles and areas may hold questions to decline: there top-1 and top-3 count the declines.
   if (Object.keys(report.byStyle).length) rows('问法', report.byStyle);
+  if (Object.keys(report.byArea).length) rows('领域', report.byArea);
+  if (report.missingEntries > 0) out.push('', `${report.missingEntries} 题期望的条目不在知识库中，按应拒答计分`);
   const { inScope: s, outOfScope: o, overall: all } = report;
   out.push(
     '',

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { normalize } from '../core/text/normalize.js';
 import type { Lexicon } from '../core/text/analyze.js';
-import type { Entry, Statute } from '../core/search/types.js';
+import type { Entry, EntryKind, Statute } from '../core/search/types.js';
 import { chinaDay } from '../core/search/index.js';
 import { parseEntryFile, parseListFile, type Finding } from './parse.js';
 import { parseStatute } from './statutes.js';
@@ -16,7 +16,14 @@ export const KNOWLEDGE_FILES = {
   colloquial: 'colloquial.txt',
   stopwords: 'stopwords.txt',
   smallTalk: 'smalltalk.txt',
+  categories: 'categories.txt',
 } as const;
+
+/** The folder an entry file is in names its kind, unless its front matter says otherwise. */
+function kindOfFolder(knowledgeDir: string, path: string): EntryKind {
+  const folders = relative(knowledgeDir, path).split(/[\\/]/);
+  return folders.includes('policy') ? 'policy' : folders.includes('referral') ? 'referral' : 'faq';
+}
 
 /** Everything read from the knowledge folder and the policy folders. */
 export interface Knowledge {
@@ -91,14 +98,16 @@ export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[
   const stopwords = new Set([...jiebaStopwords(), ...listFile(KNOWLEDGE_FILES.stopwords, /\s+/).lines.flatMap((l) => l.fields)].map(normalize));
   const smallTalk = new Set(listFile(KNOWLEDGE_FILES.smallTalk, /\s+/).lines.flatMap((l) => l.fields).map(normalize));
   for (const w of smallTalk) words.add(w);
+  // One list of categories: reports and evaluation group by them, so a typo would make a new one.
+  const categories = listFile(KNOWLEDGE_FILES.categories, /\s+/);
+  const categoryNames = new Set(categories.lines.map((l) => l.fields[0] as string));
 
   const entries: Entry[] = [];
   const seen = new Map<string, string>();
   const day = chinaDay(now);
   for (const path of markdownFiles(knowledgeDir)) {
     const file = relative(process.cwd(), path) || path;
-    const kind = relative(knowledgeDir, path).split(/[\\/]/).includes('policy') ? 'policy' : 'faq';
-    const parsed = parseEntryFile(file, read(path), kind);
+    const parsed = parseEntryFile(file, read(path), kindOfFolder(knowledgeDir, path));
     findings.push(...parsed.findings);
     const entry = parsed.entry;
     if (!entry) continue;
@@ -108,6 +117,9 @@ export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[
       continue;
     }
     seen.set(entry.id, file);
+    if (categoryNames.size > 0 && !categoryNames.has(entry.category)) {
+      findings.push({ file, line: parsed.idLine, message: `分类“${entry.category}”不在 ${KNOWLEDGE_FILES.categories} 中`, severity: 'warning' });
+    }
     if (entry.validUntil && entry.validUntil < day) {
       findings.push({ file, line: parsed.idLine, message: `已过有效期（valid_until ${entry.validUntil}），不再作答`, severity: 'warning' });
     }
@@ -155,7 +167,7 @@ export function readStatutes(policyDirs: readonly string[]): { statutes: Statute
     for (const path of markdownFiles(dir)) {
       const statute = parseStatute(path.split(/[\\/]/).pop() as string, readFileSync(path, 'utf8'));
       if (!statute) {
-        findings.push({ file: path, line: 1, message: '没有找到标题或“第N条”条文，未收录', severity: 'warning' });
+        findings.push({ file: path, line: 1, message: '没有找到标题或正文，未收录', severity: 'warning' });
         continue;
       }
       const other = statutes.get(statute.title);

@@ -1,5 +1,5 @@
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pair } from 'yaml';
-import type { Audience, Entry, Problem } from '../core/search/types.js';
+import type { Audience, Entry, EntryKind, Problem } from '../core/search/types.js';
 
 /** A problem with a severity: errors keep the entry out of the index, warnings only show in `kb lint`. */
 export interface Finding extends Problem {
@@ -15,6 +15,7 @@ export interface ParsedEntry {
 }
 
 const ID = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
+const ENTRY_KINDS: readonly EntryKind[] = ['faq', 'policy', 'referral'];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const KNOWN_KEYS = new Set([
   'id', 'kind', 'title', 'category', 'questions', 'keywords', 'sources',
@@ -35,7 +36,7 @@ export const QUESTION_COUNT = { min: 5, max: 10 } as const;
  * Parses one knowledge file: front matter between `---` lines, then the answer.
  * Every problem names the line it is on, counted from 1 in the whole file.
  */
-export function parseEntryFile(file: string, text: string, kindFromFolder: 'faq' | 'policy'): ParsedEntry {
+export function parseEntryFile(file: string, text: string, kindFromFolder: EntryKind): ParsedEntry {
   const findings: Finding[] = [];
   const error = (line: number, message: string): void => void findings.push({ file, line, message, severity: 'error' });
   const warn = (line: number, message: string): void => void findings.push({ file, line, message, severity: 'warning' });
@@ -112,11 +113,13 @@ export function parseEntryFile(file: string, text: string, kindFromFolder: 'faq'
   const id = str('id', true);
   if (id !== null && !ID.test(id)) error(keyLine('id'), `id“${id}”只能用小写字母、数字和连字符`);
   const kind = str('kind', false) ?? kindFromFolder;
-  if (kind !== 'faq' && kind !== 'policy') error(keyLine('kind'), `kind 应为 faq 或 policy，现为“${kind}”`);
+  if (!ENTRY_KINDS.includes(kind as EntryKind)) error(keyLine('kind'), `kind 应为 faq、policy 或 referral，现为“${kind}”`);
+  // Referrals are asked for and read like FAQ answers: the same checks of phrasings and length.
+  const answered = kind === 'faq' || kind === 'referral';
   const title = str('title', true);
   const category = str('category', true);
   const questions = strList('questions');
-  if (kind === 'faq' && (questions.length < QUESTION_COUNT.min || questions.length > QUESTION_COUNT.max)) {
+  if (answered && (questions.length < QUESTION_COUNT.min || questions.length > QUESTION_COUNT.max)) {
     warn(keyLine('questions'), `有 ${questions.length} 种问法，建议 ${QUESTION_COUNT.min}-${QUESTION_COUNT.max} 种`);
   }
   const keywords = strList('keywords');
@@ -143,7 +146,7 @@ export function parseEntryFile(file: string, text: string, kindFromFolder: 'faq'
   const answer = lines.slice(end + 1).join('\n').trim();
   const answerLine = end + 2;
   if (!answer) error(answerLine, '缺少答案正文（前言之后的文字）');
-  else if (kind === 'faq' && (answer.length < ANSWER_LENGTH.min || answer.length > ANSWER_LENGTH.max)) {
+  else if (answered && (answer.length < ANSWER_LENGTH.min || answer.length > ANSWER_LENGTH.max)) {
     warn(answerLine, `答案长 ${answer.length} 字，建议 ${ANSWER_LENGTH.min}-${ANSWER_LENGTH.max} 字`);
   }
 

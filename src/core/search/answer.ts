@@ -14,10 +14,11 @@ export interface Citation {
 }
 
 /**
- * Why the bot answers or not: `answered`; `uncertain` (close entries, none sure: suggestions);
- * `no_match` (nothing relevant: out of scope); `small_talk` (greetings, thanks); `empty` (no words at all).
+ * Why the bot answers or not: `answered`; `referred` (answered with whom to turn to: another
+ * authority handles it); `uncertain` (close entries, none sure: suggestions); `no_match` (nothing
+ * relevant: out of scope); `small_talk` (greetings, thanks); `empty` (no words at all).
  */
-export type Reason = 'answered' | 'uncertain' | 'no_match' | 'small_talk' | 'empty';
+export type Reason = 'answered' | 'referred' | 'uncertain' | 'no_match' | 'small_talk' | 'empty';
 
 /** The decision for one question: the shape of one `chunfeng ask --json` line and of `POST /api/ask`. */
 export interface Answer {
@@ -40,10 +41,11 @@ export function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
-/** The answer given with one entry. */
+/** The answer given with one entry (a referral entry refers). */
 export function answerWith(q: string, entry: Entry, score: number, citations: Citation[]): Answer {
   return {
-    q, answered: true, id: entry.id, title: entry.title, score: round(score), answer: entry.answer, suggestions: [], reason: 'answered',
+    q, answered: true, id: entry.id, title: entry.title, score: round(score), answer: entry.answer, suggestions: [],
+    reason: entry.kind === 'referral' ? 'referred' : 'answered',
     kind: entry.kind, category: entry.category, sources: [...entry.sources], citations,
   };
 }

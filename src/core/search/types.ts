@@ -1,10 +1,17 @@
 /** Targeting tags of an entry: profile field -> accepted values (any-of within a field). */
 export type Audience = Readonly<Record<string, readonly string[]>>;
 
-/** One piece of knowledge the bot can answer with: a FAQ entry, a policy summary or a statute article. */
+/**
+ * What an entry is: `faq`, an answer of ours; `policy`, a policy summary or statute article;
+ * `referral`, a matter another authority handles (会计分录, 社保待遇, 医保报销, 营业执照), answered
+ * with whom to turn to, and counted as a referral, never as an answer of ours.
+ */
+export type EntryKind = 'faq' | 'policy' | 'referral';
+
+/** One piece of knowledge the bot can answer with: a FAQ entry, a policy summary, a referral or a statute article. */
 export interface Entry {
   readonly id: string;
-  readonly kind: 'faq' | 'policy';
+  readonly kind: EntryKind;
   readonly title: string;
   readonly category: string;
   readonly questions: readonly string[];
