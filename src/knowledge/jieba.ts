@@ -51,7 +51,9 @@ function trimmedMainDictionary(cacheDir: string): string {
  * dictionary per process and `load()` replaces it, so it is loaded once and further words are
  * added with `insertWord`, which is additive: several knowledge folders can share a process.
  * A word is in the dictionary when segmenting it without the HMM (which joins unknown characters
- * into new words) leaves it whole.
+ * into new words) leaves it whole. Its specificity is the idf of nodejieba's general corpus, as its
+ * keyword extraction reads it (the corpus median for words it lacks; 0 for single characters and
+ * function words, which it drops).
  */
 export function jiebaSegmenter(cacheDir: string, words: Iterable<string>): Segmenter {
   if (!loaded) {
@@ -67,6 +69,8 @@ export function jiebaSegmenter(cacheDir: string, words: Iterable<string>): Segme
   return {
     cut: (text) => nodejieba.cutForSearch(text, true),
     isWord: (word) => word.length > 0 && nodejieba.cut(word, false).length === 1,
+    // Keyword extraction drops single characters and its stop words: those are plain language.
+    specificity: (word) => nodejieba.extract(word, 1)[0]?.weight ?? 0,
   };
 }
 

@@ -1,22 +1,24 @@
 import lunr from 'lunr';
-import type { Analyzer, Lexicon } from '../text/analyze.js';
+import type { Analysis, Analyzer, Lexicon } from '../text/analyze.js';
 import { answerWith, noAnswer, round, type Answer } from './answer.js';
 import { Citations } from './citations.js';
-import { DEFAULT_THRESHOLDS, decide, toSuggestion, type Thresholds } from './decision.js';
-import { FaqRanking, buildFaqIndex } from './faq-ranking.js';
+import { DEFAULT_CONFIDENCE, candidateFigures, chances, decide, questionFigures, toSuggestion, type Confidence } from './decision.js';
+import { FaqRanking, buildFaqIndex, type Ranked } from './faq-ranking.js';
 import { PassageIndex, type SerializedPassages } from './passages.js';
 import { SoundAlike, type Correction } from './soundalike.js';
 import { StatuteSearch } from './statute-search.js';
 import type { Entry, Statute } from './types.js';
 
 export type { Answer, Citation, Reason, Suggestion } from './answer.js';
-export { DEFAULT_THRESHOLDS, type Thresholds } from './decision.js';
+export { DEFAULT_CONFIDENCE, type Confidence } from './decision.js';
 
 const MAX_SUGGESTIONS = 3;
 /** Characters of a message that are analysed: a question is short; a pasted document is not one. */
 const MAX_ANALYZED = 1000;
 /** Share of a question a statute article must contain to answer a question that names its statute. */
 const STATUTE_COVERAGE = 0.5;
+/** Below this chance for its best candidate, a message that greets is answered as small talk. */
+const GREETING_OVER = 0.3;
 /** A word read by its sound (申暴 as 申报) weighs this share of the word typed right: it may be a guess. */
 const SOUND_ALIKE_SHARE = 0.8;
 
@@ -31,7 +33,16 @@ export interface Explanation {
   readonly terms: { term: string; weight: number }[];
   /** Stretches of the question read as knowledge words that sound the same. */
   readonly corrections: Correction[];
-  readonly hits: { id: string; score: number; coverage: number; evidence: number; similarity: number }[];
+  readonly hits: { id: string; score: number; coverage: number; aboutness: number; evidence: number; similarity: number; phrasing: number; chance: number | null }[];
+}
+
+/** A question as the index reads it: its search terms, those read by sound, and its ranked candidates. */
+export interface Reading {
+  readonly terms: string[];
+  /** Terms held less surely, with the share of their weight they count for. */
+  readonly shares: ReadonlyMap<string, number>;
+  readonly corrections: Correction[];
+  readonly ranked: Ranked;
 }
 
 /**
@@ -52,7 +63,7 @@ export class SearchIndex {
     private readonly analyzer: Analyzer,
     faqIndex: lunr.Index,
     lexicon: Lexicon,
-    private readonly thresholds: Thresholds,
+    private readonly confidence: Confidence,
   ) {
     for (const e of entries) this.byId.set(e.id, e);
     this.faq = new FaqRanking(entries, faqIndex, analyzer);
@@ -70,14 +81,14 @@ export class SearchIndex {
   }
 
   /** Builds both indexes from loaded knowledge. */
-  static build(entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, thresholds = DEFAULT_THRESHOLDS): SearchIndex {
-    return new SearchIndex(entries, StatuteSearch.build(statutes, analyzer, lexicon), analyzer, buildFaqIndex(entries, analyzer), lexicon, thresholds);
+  static build(entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, confidence = DEFAULT_CONFIDENCE): SearchIndex {
+    return new SearchIndex(entries, StatuteSearch.build(statutes, analyzer, lexicon), analyzer, buildFaqIndex(entries, analyzer), lexicon, confidence);
   }
 
   /** Restores an index saved with {@link toJSON}; the entries and statutes must be those it was built from. */
-  static load(saved: SerializedIndex, entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, thresholds = DEFAULT_THRESHOLDS): SearchIndex {
+  static load(saved: SerializedIndex, entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, confidence = DEFAULT_CONFIDENCE): SearchIndex {
     const statuteSearch = new StatuteSearch(statutes, PassageIndex.load(saved.passages), analyzer, lexicon);
-    return new SearchIndex(entries, statuteSearch, analyzer, lunr.Index.load(saved.faq), lexicon, thresholds);
+    return new SearchIndex(entries, statuteSearch, analyzer, lunr.Index.load(saved.faq), lexicon, confidence);
   }
 
   toJSON(): SerializedIndex {
@@ -120,9 +131,8 @@ export class SearchIndex {
     }
     if (analysis.terms.length === 0) return noAnswer(q, analysis.smallTalk ? 'small_talk' : 'empty', []);
 
-    const { terms, shares } = this.read(analysis.normalized, analysis.terms);
-    const day = chinaDay(now);
-    const decided = decide(this.faq.rank(terms, shares).filter((h) => inForce(h.entry, day)), this.thresholds);
+    const { terms, ranked } = this.reading(analysis, now);
+    const decided = decide(ranked.hits, ranked.question, this.confidence);
     if (decided.answer) {
       const { entry, score } = decided.answer;
       return answerWith(q, entry, score, this.citations.cite(terms, entry, ref?.statute));
@@ -134,31 +144,43 @@ export class SearchIndex {
       if (best && best.coverage >= STATUTE_COVERAGE) return answerWith(q, best.entry, best.score, []);
       return noAnswer(q, statuteHits.length > 0 ? 'uncertain' : 'no_match', statuteHits.slice(0, MAX_SUGGESTIONS).map(toSuggestion));
     }
+    // A greeting with a few words that match weakly is a greeting (春风你好，在吗): not a question to guess at.
+    if (analysis.greets && decided.confidence < GREETING_OVER) return noAnswer(q, 'small_talk', []);
     return noAnswer(q, decided.suggestions.length > 0 ? 'uncertain' : 'no_match', decided.suggestions);
+  }
+
+  /** How the index reads a question, and its FAQ candidates in force, ranked, before any decision (for fitting the decision). */
+  candidates(q: string, now: Date = new Date()): Reading {
+    return this.reading(this.analyzer.analyze(q.length > MAX_ANALYZED ? q.slice(0, MAX_ANALYZED) : q), now);
   }
 
   /**
    * The terms a question is searched with: its own, where stretches the knowledge does not know are
-   * replaced by the knowledge words they sound like, at a reduced weight.
+   * replaced by the knowledge words they sound like, at a reduced weight; and the candidates.
    */
-  private read(normalized: string, analyzed: readonly string[]): { terms: string[]; shares: Map<string, number>; corrections: Correction[] } {
-    const corrections = this.soundAlike.correct(normalized);
-    if (corrections.length === 0) return { terms: [...new Set(analyzed)], shares: new Map(), corrections };
+  private reading(analysis: Analysis, now: Date): Reading {
+    const corrections = this.soundAlike.correct(analysis.normalized);
     const explained = (t: string): boolean => this.faq.documentFrequency(t) === 0 && corrections.some((c) => c.from.includes(t) || t.includes(c.from));
-    const own = new Set(analyzed.filter((t) => !explained(t)));
+    const own = new Set(analysis.terms.filter((t) => !explained(t)));
     const shares = new Map<string, number>();
     for (const c of corrections) if (!own.has(c.to)) shares.set(c.to, SOUND_ALIKE_SHARE);
-    return { terms: [...new Set([...own, ...corrections.map((c) => c.to)])], shares, corrections };
+    const terms = [...new Set([...own, ...corrections.map((c) => c.to)])];
+    const ranked = this.faq.rank(terms, shares);
+    const day = chinaDay(now);
+    return { terms, shares, corrections, ranked: { ...ranked, hits: ranked.hits.filter((h) => inForce(h.entry, day)) } };
   }
 
-  /** The terms of a question and the ranked FAQ candidates with their figures, without deciding. */
-  explain(q: string): Explanation {
-    const analysis = this.analyzer.analyze(q);
-    const { terms, shares, corrections } = this.read(analysis.normalized, analysis.terms);
+  /** The terms of a question and the ranked FAQ candidates with their figures and chances, without deciding. */
+  explain(q: string, now: Date = new Date()): Explanation {
+    const { terms, shares, corrections, ranked } = this.candidates(q, now);
+    const ps = chances(this.confidence, candidateFigures(ranked.hits), questionFigures(ranked.question));
     return {
       terms: terms.map((term) => ({ term, weight: round(this.faq.weight(term) * (shares.get(term) ?? 1)) })),
       corrections,
-      hits: this.faq.rank(terms, shares).map((h) => ({ id: h.entry.id, score: round(h.score), coverage: round(h.coverage), evidence: round(h.evidence), similarity: round(h.similarity) })),
+      hits: ranked.hits.map((h, i) => ({
+        id: h.entry.id, score: round(h.score), coverage: round(h.coverage), aboutness: round(h.aboutness), evidence: round(h.evidence),
+        similarity: round(h.similarity), phrasing: round(h.phrasing), chance: ps[i] === undefined ? null : round(ps[i] as number),
+      })),
     };
   }
 }

@@ -1,7 +1,7 @@
 import type { Analyzer, Lexicon } from '../text/analyze.js';
 import type { Hit } from './faq-ranking.js';
 import { PassageIndex } from './passages.js';
-import { StatuteNames, shortTitle, toChineseNumber, type StatuteRef } from './statute-ref.js';
+import { StatuteNames, articleLabel, shortTitle, type StatuteRef } from './statute-ref.js';
 import type { Entry, Statute } from './types.js';
 
 const CANDIDATES = 10;
@@ -88,14 +88,15 @@ export class StatuteSearch {
     const from = this.firstDoc.get(within) ?? 0;
     return this.index.search(query, from, from + within.articles.length, CANDIDATES).flatMap((h): Hit[] => {
       const entry = this.entry(this.docIds[h.doc] as string);
-      return entry ? [{ entry, score: h.score, coverage: Math.min(1, h.evidence / total), evidence: h.evidence, similarity: 0 }] : [];
+      const coverage = Math.min(1, h.evidence / total);
+      return entry ? [{ entry, score: h.score, coverage, aboutness: coverage, evidence: h.evidence, similarity: 0, phrasing: 0 }] : [];
     });
   }
 }
 
 function passageEntry(id: string, statute: Statute, article: number, text: string): Entry {
   return {
-    id, kind: 'policy', title: `《${statute.title}》第${toChineseNumber(article)}条`, category: statute.category || '法规', questions: [], keywords: [],
+    id, kind: 'policy', title: `《${statute.title}》${articleLabel(article)}`, category: statute.category || '法规', questions: [], keywords: [],
     answer: text, sources: [`《${statute.title}》${statute.date ? `（${statute.date}）` : ''}`], validFrom: null, validUntil: null,
     audience: {}, related: [], file: statute.file,
   };

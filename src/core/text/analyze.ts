@@ -12,7 +12,15 @@ export interface Segmenter {
    * "corrects" a real word into a homophone from the knowledge.
    */
   readonly isWord: (word: string) => boolean;
+  /**
+   * How specific a word is in everyday Chinese: its inverse document frequency over a general corpus
+   * (公司 3.5, 二手房 8.2, 契税 9.8), or the corpus median for a word it does not know.
+   */
+  readonly specificity: (word: string) => number;
 }
+
+/** The specificity assumed when a segmenter has no general corpus: every word alike. */
+export const MEDIAN_SPECIFICITY = 11.7;
 
 /** The word lists that shape a query: all entries already normalised. */
 export interface Lexicon {
@@ -32,6 +40,8 @@ export interface Analysis {
   readonly terms: string[];
   /** True when the message holds small talk and nothing else. */
   readonly smallTalk: boolean;
+  /** True when the message holds small talk, with or without a question (老师好，想问下……). */
+  readonly greets: boolean;
 }
 
 const WORD = /[\p{Script=Han}a-z0-9]/u;
@@ -43,6 +53,8 @@ export interface Analyzer {
   terms(normalizedText: string): string[];
   /** Whether a word is a word of the segmenter's dictionary ({@link Segmenter.isWord}). */
   isWord(word: string): boolean;
+  /** How specific a word is in everyday Chinese ({@link Segmenter.specificity}). */
+  specificity(word: string): number;
   /** The canonical form of a word (itself when it is no alias). */
   canonical(word: string): string;
   /** Whether a word, in canonical form, carries no meaning for search. */
@@ -57,7 +69,7 @@ const NOT_WORD = /[^\p{Script=Han}a-z0-9]/gu;
  * taken to know no words) and a lexicon.
  */
 export function createAnalyzer(segmenter: Segmenter | Cut, lexicon: Lexicon): Analyzer {
-  const { cut, isWord } = typeof segmenter === 'function' ? { cut: segmenter, isWord: () => false } : segmenter;
+  const { cut, isWord, specificity } = typeof segmenter === 'function' ? { cut: segmenter, isWord: () => false, specificity: () => MEDIAN_SPECIFICITY } : segmenter;
   const canonical = (w: string): string => lexicon.synonyms.get(w) ?? w;
   // Search-mode segmentation also emits the words inside a word (机器 inside 机器人), so small-talk
   // phrases are cut out of the text before segmenting rather than filtered out afterwards.
@@ -65,23 +77,25 @@ export function createAnalyzer(segmenter: Segmenter | Cut, lexicon: Lexicon): An
   const withoutSmallTalk = (text: string): string => phrases.reduce((t, p) => (t.includes(p) ? t.split(p).join(' ') : t), text);
   // Aliases are replaced before stop words are dropped, so that a colloquial word mapped to a
   // standard function word (咋个 -> 怎么) is dropped like it.
-  const terms = (normalizedText: string): string[] =>
-    cut(withoutSmallTalk(normalizedText))
-      .map((w) => canonical(w.replace(NOT_WORD, '')))
-      .filter((w) => w.length > 0 && WORD.test(w) && !lexicon.stopwords.has(w) && !lexicon.smallTalk.has(w));
+  const words = (text: string): string[] => cut(text).map((w) => w.replace(NOT_WORD, ''));
+  const keep = (tokens: readonly string[]): string[] =>
+    tokens.map(canonical).filter((w) => w.length > 0 && WORD.test(w) && !lexicon.stopwords.has(w) && !lexicon.smallTalk.has(w));
+  const terms = (normalizedText: string): string[] => keep(words(withoutSmallTalk(normalizedText)));
 
   return {
     terms,
     isWord,
+    specificity,
     canonical,
     isStopword: (w) => lexicon.stopwords.has(w) || lexicon.smallTalk.has(w),
     analyze(text) {
       const normalized = normalize(text);
-      const found = terms(normalized);
+      const stripped = withoutSmallTalk(normalized);
+      const tokens = words(stripped);
+      const found = keep(tokens);
       // One-character small talk (嗯, 早) is not cut out as a phrase, so it shows up only among the words.
-      const hadSmallTalk = (): boolean =>
-        withoutSmallTalk(normalized) !== normalized || cut(normalized).some((w) => lexicon.smallTalk.has(w.replace(NOT_WORD, '')));
-      return { normalized, terms: found, smallTalk: found.length === 0 && hadSmallTalk() };
+      const greets = stripped !== normalized || tokens.some((w) => lexicon.smallTalk.has(w));
+      return { normalized, terms: found, smallTalk: found.length === 0 && greets, greets };
     },
   };
 }
