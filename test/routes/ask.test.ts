@@ -171,3 +171,42 @@ describe('other routes', () => {
     expect(spec.paths['/readyz']?.get).toBeDefined();
   });
 });
+
+describe('POST /api/ask behind a proxy (TRUST_PROXY)', () => {
+  const PROXY = '10.0.0.5';
+  const CLIENT = '203.0.113.9';
+  /** A request through a proxy that appends the address it saw to whatever X-Forwarded-For the client sent. */
+  const viaProxy = (app: FastifyInstance, spoofed: string) =>
+    app.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票丢了' }, remoteAddress: PROXY, headers: { 'x-forwarded-for': `${spoofed}, ${CLIENT}` } });
+
+  it.each([
+    ['a hop count', '1'],
+    ['true (one hop)', 'true'],
+    ["the proxy's address", PROXY],
+    ["the proxy's network", '10.0.0.0/8'],
+  ])('with %s, a client cannot choose its own rate-limit key', async (_what, trust) => {
+    const app = await build({ env: { ASK_RATE_LIMIT: '2', TRUST_PROXY: trust } });
+    try {
+      expect((await viaProxy(app, '198.51.100.1')).statusCode).toBe(200);
+      expect((await viaProxy(app, '198.51.100.2')).statusCode).toBe(200);
+      expect((await viaProxy(app, '198.51.100.3')).statusCode).toBe(429);
+      // Another client behind the same proxy is counted apart.
+      const other = await app.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票丢了' }, remoteAddress: PROXY, headers: { 'x-forwarded-for': '203.0.113.10' } });
+      expect(other.statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('without TRUST_PROXY, X-Forwarded-For is ignored: the proxy is the client', async () => {
+    const app = await build({ env: { ASK_RATE_LIMIT: '2' } });
+    try {
+      const from = (xff: string) => app.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票丢了' }, remoteAddress: '198.51.100.50', headers: { 'x-forwarded-for': xff } });
+      expect((await from('1.1.1.1')).statusCode).toBe(200);
+      expect((await from('2.2.2.2')).statusCode).toBe(200);
+      expect((await from('3.3.3.3')).statusCode).toBe(429);
+    } finally {
+      await app.close();
+    }
+  });
+});
