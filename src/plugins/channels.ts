@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -8,6 +7,7 @@ import { Gateway, type FloodRule } from '../channels/gateway.js';
 import { TelegramAdapter, isUpdate } from '../channels/telegram.js';
 import { ChunfengError } from '../errors.js';
 import { startMaintenance } from '../jobs/maintenance.js';
+import { secretCheck } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,16 +31,6 @@ export interface ChannelsPluginOptions {
   readonly flood?: FloodRule;
   /** Send budgets per channel, over the defaults and the configured WeChat ones. */
   readonly budgets?: Partial<Record<ChannelAdapter['channel'], SendBudget>>;
-}
-
-/**
- * A check of a secret in constant time; hashing first makes the lengths equal without leaking them.
- * The expected secret is hashed once.
- */
-function secretCheck(expected: string): (given: string | undefined) => boolean {
-  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-  const want = digest(expected);
-  return (given) => given !== undefined && timingSafeEqual(digest(given), want);
 }
 
 /**
