@@ -120,8 +120,14 @@ export default fp<ChannelsPluginOptions>(
     const secret = config.telegram.webhookSecret;
     if (webhookAdapter && secret) {
       const rightSecret = secretCheck(secret);
-      fastify.post('/telegram/webhook', { schema: { summary: 'Telegram Webhook（需 X-Telegram-Bot-Api-Secret-Token）', tags: ['渠道'] } }, async (request, reply) => {
-        if (!rightSecret(request.headers['x-telegram-bot-api-secret-token'] as string | undefined)) throw new ChunfengError('UNAUTHORIZED');
+      fastify.post('/telegram/webhook', {
+        schema: { summary: 'Telegram Webhook（需 X-Telegram-Bot-Api-Secret-Token）', tags: ['渠道'] },
+        // Checked when the headers arrive, before the body is read: without the secret nobody makes the
+        // server wait for, buffer or parse a body.
+        onRequest: async (request) => {
+          if (!rightSecret(request.headers['x-telegram-bot-api-secret-token'] as string | undefined)) throw new ChunfengError('UNAUTHORIZED');
+        },
+      }, async (request, reply) => {
         if (!isUpdate(request.body)) throw new ChunfengError('BAD_REQUEST', '请求体不是 Telegram 更新（缺少整数 update_id）');
         // Until the adapter has started (it asks getMe who the bot is) an update would reach no
         // handler and be lost with a 200; a 503 makes Telegram deliver it again.

@@ -4,6 +4,7 @@ import { MAX_QUESTION_LENGTH } from '../../src/routes/ask.js';
 import { build } from '../helpers/build.js';
 import { join } from 'node:path';
 import { realKnowledgeIndex, removeDir, tempDir } from '../helpers/knowledge.js';
+import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
 
 /** The keys of one `chunfeng ask --json` line (docs/contracts.md). */
 const CONTRACT_KEYS = ['q', 'answered', 'id', 'title', 'score', 'answer', 'suggestions'];
@@ -207,6 +208,27 @@ describe('POST /api/ask behind a proxy (TRUST_PROXY)', () => {
       expect((await from('3.3.3.3')).statusCode).toBe(429);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe.each([
+  { label: 'SQLite', pg: false },
+  { label: TEST_PG_URL ? 'PostgreSQL' : 'PostgreSQL (skipped: TEST_DATABASE_URL not set)', pg: true },
+])('POST /api/ask with U+0000 in the question on $label', ({ pg }) => {
+  it.skipIf(pg && !TEST_PG_URL)('answers the question without it and stores it without it', async () => {
+    const schema = pg && TEST_PG_URL ? await freshPostgresSchema(TEST_PG_URL) : null;
+    const fresh = await build(schema ? { env: { DATABASE_URL: schema.url } } : {});
+    try {
+      const res = await fresh.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票\u0000丢了怎么办' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ q: '发票丢了怎么办', answered: true });
+      const chatId = await fresh.store.identities.upsertChat({ channel: 'web', channelChatId: 'widget', kind: 'private' });
+      const stored = await fresh.store.messages.recent(chatId, 10);
+      expect(stored.find((m) => m.direction === 'in')?.text).toBe('发票丢了怎么办');
+    } finally {
+      await fresh.close();
+      await schema?.cleanup();
     }
   });
 });
