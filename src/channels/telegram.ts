@@ -1,7 +1,7 @@
 import { Telegraf, TelegramError, type Telegram } from 'telegraf';
 import type { Message, MessageEntity, Update } from 'telegraf/types';
 import type { FastifyBaseLogger } from 'fastify';
-import type { InboundMessage, OutboundMessage } from '../core/conversation/types.js';
+import type { InboundMessage, MediaKind, OutboundMessage } from '../core/conversation/types.js';
 import { redact } from '../logging.js';
 import { ChannelError, type ChannelAdapter, type InboundHandler } from './channel.js';
 
@@ -20,6 +20,23 @@ export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', '
  * gets its own hold time on top.
  */
 export const TELEGRAM_CALL_TIMEOUT_MS = 15_000;
+
+/**
+ * What a message carries besides text, by the field Telegram puts it in. `animation` comes before
+ * `document`: Telegram sends a GIF with both.
+ */
+const MEDIA_FIELDS: readonly (readonly [string, MediaKind])[] = [
+  ['photo', 'image'], ['animation', 'video'], ['video', 'video'], ['video_note', 'video'], ['voice', 'voice'], ['audio', 'audio'],
+  ['document', 'file'], ['sticker', 'sticker'], ['location', 'location'], ['venue', 'location'], ['contact', 'contact'],
+  ['paid_media', 'image'], ['poll', 'other'], ['dice', 'other'], ['game', 'other'], ['story', 'other'],
+];
+
+/** The fields of any message kind the adapter reads: text or caption, with their entities. */
+type AnyMessage = Message & { text?: string; caption?: string; entities?: MessageEntity[]; caption_entities?: MessageEntity[] };
+
+function mediaOf(message: AnyMessage): MediaKind | undefined {
+  return MEDIA_FIELDS.find(([field]) => field in message)?.[1];
+}
 
 /** An error with the bot token masked in its message and stack (telegraf quotes the API URL, token included). */
 function scrubbed(err: unknown): unknown {
@@ -83,9 +100,9 @@ export function isUpdate(body: unknown): body is Update {
 }
 
 /**
- * Telegram through telegraf: translates text messages into {@link InboundMessage} and sends replies
- * as quotes of the asker's message. Webhook or long polling, chosen by configuration; with a webhook
- * address it registers the webhook itself.
+ * Telegram through telegraf: translates messages (text, and captions of pictures and files) into
+ * {@link InboundMessage} and sends replies as quotes of the asker's message. Webhook or long polling,
+ * chosen by configuration; with a webhook address it registers the webhook itself.
  */
 export class TelegramAdapter implements ChannelAdapter {
   readonly channel = 'telegram' as const;
@@ -173,12 +190,22 @@ export class TelegramAdapter implements ChannelAdapter {
     await launched;
   }
 
+  /**
+   * A user's message as the gateway's {@link InboundMessage}: its text, or the caption of a picture,
+   * video or file (with the caption's entities for mentions); media without a caption come with empty
+   * text and their kind. Service messages (members joining, pinned messages, payments) and other
+   * bots' messages are not for the gateway: null.
+   */
   private translate(message: Message): InboundMessage | null {
-    if (!('text' in message) || !message.from || message.from.is_bot) return null;
+    if (!message.from || message.from.is_bot) return null;
+    const m = message as AnyMessage;
+    const media = mediaOf(m);
+    if (m.text === undefined && media === undefined) return null;
+    const text = m.text ?? m.caption ?? '';
     const me = this.bot.botInfo;
     const from = message.from;
-    const mentionsBot = (message.entities ?? []).some((e: MessageEntity) =>
-      (e.type === 'mention' && me !== undefined && message.text.slice(e.offset + 1, e.offset + e.length).toLowerCase() === me.username.toLowerCase()) ||
+    const mentionsBot = (m.entities ?? m.caption_entities ?? []).some((e: MessageEntity) =>
+      (e.type === 'mention' && me !== undefined && text.slice(e.offset + 1, e.offset + e.length).toLowerCase() === me.username.toLowerCase()) ||
       (e.type === 'text_mention' && e.user.id === me?.id));
     const replied = 'reply_to_message' in message ? message.reply_to_message : undefined;
     return {
@@ -188,7 +215,8 @@ export class TelegramAdapter implements ChannelAdapter {
       userId: String(from.id),
       userName: [from.first_name, from.last_name].filter(Boolean).join(' ') || from.username || String(from.id),
       messageId: String(message.message_id),
-      text: message.text,
+      text,
+      ...(media ? { media } : {}),
       mentionsBot,
       replyToBot: replied?.from?.id !== undefined && replied.from.id === me?.id,
       at: new Date(message.date * 1000),

@@ -1,6 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BODY_LIMIT } from '../../src/server.js';
+import { formatMediaOnly } from '../../src/core/conversation/format.js';
 import { connect, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
@@ -117,11 +118,13 @@ describeEachDatabase('Telegram webhook', (db) => {
       expect(api.sent).toHaveLength(0);
     });
 
-    it('acknowledges updates without a text message and says nothing', async () => {
+    it('acknowledges an edited message and says nothing; a sticker in a private chat gets the one line on text questions', async () => {
       const edited = { update_id: u.nextUpdateId(), edited_message: { ...u.privateText(PRIVATE_Q).message } };
-      const sticker = { update_id: u.nextUpdateId(), message: { message_id: 9, date: 1, chat: { id: ZHANG.id, type: 'private' }, from: ZHANG, sticker: { file_id: 'x' } } };
-      for (const update of [edited, sticker]) expect((await post(update)).statusCode).toBe(200);
+      expect((await post(edited)).statusCode).toBe(200);
       expect(api.sent).toHaveLength(0);
+      const sticker = { update_id: u.nextUpdateId(), message: { message_id: 9, date: 1, chat: { id: ZHANG.id, type: 'private' }, from: ZHANG, sticker: { file_id: 'x' } } };
+      expect((await post(sticker)).statusCode).toBe(200);
+      expect(api.sent.map((m) => m.text)).toEqual([formatMediaOnly(null)]);
     });
 
     it('answers 401 to a wrong secret before reading the body: a body over the limit gets 401, not 413', async () => {
