@@ -18,6 +18,7 @@ import type { StartRetry } from './plugins/channels.js';
 import type { Store } from './store/index.js';
 import health from './routes/health.js';
 import ask from './routes/ask.js';
+import metrics from './routes/metrics.js';
 import { VERSION } from './version.js';
 
 /**
@@ -76,7 +77,7 @@ function toChunfengError(err: FastifyError | Error): ChunfengError {
  */
 const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opts) => {
   // Set before any plugin adds routes: a route takes the error handler its context has when its
-  // plugin finishes loading, so routes added earlier (/metrics, /telegram/webhook) would answer
+  // plugin finishes loading, so routes added earlier (/telegram/webhook) would answer
   // with Fastify's default error body instead of {"error": {"code": "CHUNFENG_..."}}.
   fastify.setErrorHandler((err: FastifyError, request, reply) => {
     const safe = toChunfengError(err);
@@ -109,6 +110,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
 
   await fastify.register(health);
   await fastify.register(ask, { perMinute: opts.config.askRatePerMinute });
+  await fastify.register(metrics, { token: opts.config.metricsToken });
 };
 
 export default app;

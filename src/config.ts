@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,14 +16,23 @@ export interface Config {
   /** Where the saved index and the trimmed dictionary live: `cache` inside the data folder. */
   readonly cacheDir: string;
   readonly adminToken: string | null;
-  readonly telegram: { readonly token: string | null; readonly apiRoot: string | null; readonly webhookSecret: string | null };
+  readonly telegram: {
+    readonly token: string | null;
+    readonly apiRoot: string | null;
+    readonly webhookSecret: string | null;
+    /** The public HTTPS address Telegram posts updates to (TELEGRAM_WEBHOOK_URL); set: registered with setWebhook at start. */
+    readonly webhookUrl: string | null;
+  };
   readonly wechat: { readonly puppet: string | null; readonly token: string | null };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
-   * Whether X-Forwarded-For names the client (TRUST_PROXY): false by default, else anyone could pick
-   * their own address and escape the per-client rate limit; `true`, or a list of proxy addresses.
+   * Whom X-Forwarded-For is believed from (TRUST_PROXY), in Fastify's terms: false (nobody, the
+   * default: anyone could pick their own address and escape the per-client rate limit), a number of
+   * proxy hops in front of the service, or the proxies' addresses and networks.
    */
-  readonly trustProxy: boolean | string[];
+  readonly trustProxy: false | number | string[];
+  /** Bearer token for GET /metrics (METRICS_TOKEN); null: /metrics answers only connections from this host. */
+  readonly metricsToken: string | null;
   /** Questions one web client may ask per minute on POST /api/ask. */
   readonly askRatePerMinute: number;
   /** The tax office named to users who ask for a person (OFFICE_NAME, OFFICE_CONTACT); null: only 12366. */
@@ -49,8 +59,8 @@ function isDirectory(path: string): boolean {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-/** A bearer token shorter than this is guessable. */
-const MIN_ADMIN_TOKEN = 16;
+/** A bearer token (ADMIN_TOKEN, METRICS_TOKEN) shorter than this is guessable. */
+const MIN_TOKEN = 16;
 
 /** The knowledge folder that ships with the package, used when ./knowledge does not exist. */
 const PACKAGED_KNOWLEDGE = fileURLToPath(new URL('../knowledge', import.meta.url));
@@ -63,6 +73,50 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < min || n > max) throw new ConfigError(name, `应为 ${min}-${max} 之间的整数`, raw);
   return n;
+}
+
+/** Names proxy-addr (Fastify's trustProxy) accepts for whole address ranges. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IP address, an address with a prefix length (CIDR), or one of {@link PROXY_RANGES}. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY: `false` (the default), a number of proxy hops, or proxy addresses. `true` means one
+ * hop: Fastify's own `true` trusts every address in X-Forwarded-For, so a client behind a proxy that
+ * appends to the header could choose its own address by sending one.
+ */
+function trustProxy(env: Env): Config['trustProxy'] {
+  const raw = optional(env, 'TRUST_PROXY');
+  if (raw === null || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') return 1;
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 10);
+  const list = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = list.find((p) => !isProxyAddress(p));
+  if (bad !== undefined || list.length === 0) {
+    throw new ConfigError('TRUST_PROXY', '应为 false、代理层数（如 1）或逗号分隔的代理地址/网段（如 10.0.0.1,172.16.0.0/12）', bad ?? raw);
+  }
+  return list;
+}
+
+/**
+ * TELEGRAM_WEBHOOK_URL: Telegram only posts to HTTPS, and without TELEGRAM_WEBHOOK_SECRET anyone
+ * could post updates. An address without a path gets the webhook's own path.
+ */
+function webhookUrl(env: Env, secret: string | null): string | null {
+  const raw = url(env, 'TELEGRAM_WEBHOOK_URL', ['https:']);
+  if (raw === null) return null;
+  if (!secret) throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', '设置 TELEGRAM_WEBHOOK_URL 时必须同时设置 Webhook 密钥', '');
+  const parsed = new URL(raw);
+  if (parsed.pathname === '/') parsed.pathname = '/telegram/webhook';
+  return parsed.toString();
 }
 
 function optional(env: Env, name: string): string | null {
@@ -107,9 +161,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const adminToken = optional(env, 'ADMIN_TOKEN');
-  if (adminToken !== null && adminToken.length < MIN_ADMIN_TOKEN) throw new ConfigError('ADMIN_TOKEN', `应至少 ${MIN_ADMIN_TOKEN} 个字符（不设置则首次启动时生成）`, '***');
-  const proxy = optional(env, 'TRUST_PROXY');
-  const trustProxy = proxy === null || proxy === 'false' ? false : proxy === 'true' ? true : proxy.split(',').map((p) => p.trim()).filter(Boolean);
+  if (adminToken !== null && adminToken.length < MIN_TOKEN) throw new ConfigError('ADMIN_TOKEN', `应至少 ${MIN_TOKEN} 个字符（不设置则首次启动时生成）`, '***');
+  const metricsToken = optional(env, 'METRICS_TOKEN');
+  if (metricsToken !== null && metricsToken.length < MIN_TOKEN) throw new ConfigError('METRICS_TOKEN', `应至少 ${MIN_TOKEN} 个字符`, '***');
   const dataDir = env.DATA_DIR?.trim() || './data';
   const officeName = optional(env, 'OFFICE_NAME');
   if (!officeName && optional(env, 'OFFICE_CONTACT')) throw new ConfigError('OFFICE_NAME', '设置 OFFICE_CONTACT 时也要设置办税服务厅名称', '');
@@ -123,8 +177,14 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     cacheDir: join(dataDir, 'cache'),
     adminToken,
-    trustProxy,
-    telegram: { token: optional(env, 'TELEGRAM_BOT_TOKEN'), apiRoot: url(env, 'TELEGRAM_API_ROOT', ['http:', 'https:']), webhookSecret },
+    trustProxy: trustProxy(env),
+    metricsToken,
+    telegram: {
+      token: optional(env, 'TELEGRAM_BOT_TOKEN'),
+      apiRoot: url(env, 'TELEGRAM_API_ROOT', ['http:', 'https:']),
+      webhookSecret,
+      webhookUrl: webhookUrl(env, webhookSecret),
+    },
     wechat: { puppet: optional(env, 'WECHAT_PUPPET'), token: optional(env, 'WECHAT_PUPPET_TOKEN') },
     logLevel,
     askRatePerMinute: integer(env, 'ASK_RATE_LIMIT', 30, 1, 100_000),

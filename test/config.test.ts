@@ -27,7 +27,9 @@ describe('loadConfig: defaults', () => {
       policyDirs: [PACKAGED_STATUTES],
       dataDir: './data',
       adminToken: null,
-      telegram: { token: null, apiRoot: null, webhookSecret: null },
+      telegram: { token: null, apiRoot: null, webhookSecret: null, webhookUrl: null },
+      trustProxy: false,
+      metricsToken: null,
       wechat: { puppet: null, token: null },
       logLevel: 'info',
       askRatePerMinute: 30,
@@ -107,9 +109,39 @@ describe('loadConfig: each bad value names its variable', () => {
     expect(refused({ DATABASE_URL: 'mysql://chunfeng:pa55word@db/chunfeng' }).message).not.toContain('pa55word');
   });
 
-  it('trusts X-Forwarded-For only when TRUST_PROXY says so', () => {
+  it('trusts X-Forwarded-For only when TRUST_PROXY says so: a hop count, true as one hop, or proxy addresses', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
-    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.0.2' }).trustProxy).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(loadConfig({ TRUST_PROXY: '172.16.0.0/12,fd00::/8,loopback' }).trustProxy).toEqual(['172.16.0.0/12', 'fd00::/8', 'loopback']);
+  });
+
+  it.each(['yes', '10.0.0.300', '10.0.0.0/33', 'proxy.example.com', '11'])('refuses TRUST_PROXY=%s, naming it', (value) => {
+    const err = refused({ TRUST_PROXY: value });
+    expect(err.variable).toBe('TRUST_PROXY');
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('registers the webhook only at an HTTPS address, and only with a secret', () => {
+    const secret = { TELEGRAM_WEBHOOK_SECRET: 'hook_secret-1' };
+    expect(loadConfig({ ...secret, TELEGRAM_WEBHOOK_URL: 'https://bot.example.gov.cn/chunfeng/telegram' }).telegram.webhookUrl).toBe('https://bot.example.gov.cn/chunfeng/telegram');
+    // An address without a path gets the webhook's own.
+    expect(loadConfig({ ...secret, TELEGRAM_WEBHOOK_URL: 'https://bot.example.gov.cn' }).telegram.webhookUrl).toBe('https://bot.example.gov.cn/telegram/webhook');
+    expect(loadConfig({}).telegram.webhookUrl).toBeNull();
+    const http = refused({ ...secret, TELEGRAM_WEBHOOK_URL: 'http://bot.example.gov.cn/telegram/webhook' });
+    expect(http.variable).toBe('TELEGRAM_WEBHOOK_URL');
+    expect(http.message).toContain('https');
+    expect(refused({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.gov.cn/telegram/webhook' }).variable).toBe('TELEGRAM_WEBHOOK_SECRET');
+  });
+
+  it('takes METRICS_TOKEN of at least 16 characters, never echoing it', () => {
+    expect(loadConfig({}).metricsToken).toBeNull();
+    expect(loadConfig({ METRICS_TOKEN: 'prometheus-scrape-token' }).metricsToken).toBe('prometheus-scrape-token');
+    const err = refused({ METRICS_TOKEN: 'short-metrics' });
+    expect(err.variable).toBe('METRICS_TOKEN');
+    expect(err.message).not.toContain('short-metrics');
   });
 });

@@ -3,6 +3,7 @@ import type { Store, SuggestionKey } from '../store/index.js';
 import type { SearchIndex, Suggestion } from '../core/search/index.js';
 import { decide, quoteReply } from '../core/conversation/dialog.js';
 import { FLOOD_WARNING, type OfficeContact } from '../core/conversation/format.js';
+import { cleanInbound } from '../core/conversation/inbound.js';
 import type { InboundMessage, OutboundMessage } from '../core/conversation/types.js';
 import type { Metrics } from '../metrics.js';
 import { ChannelError, DEFAULT_BUDGETS, type ChannelAdapter, type InboundHandler, type SendBudget } from './channel.js';
@@ -69,12 +70,14 @@ export class Gateway {
   }
 
   /**
-   * The handler to give an adapter's `start`. A failure is logged and rejects, so a webhook can answer
+   * The handler to give an adapter's `start`. U+0000 is removed from the message first (see
+   * `cleanInbound`). A failure is logged and rejects, so a webhook can answer
    * 5xx and be retried; when it happened before the message was stored, the message's dedupe key is
    * forgotten so the retry is handled rather than dropped as a duplicate.
    */
   handlerFor(adapter: ChannelAdapter): InboundHandler {
-    return (msg) => {
+    return (received) => {
+      const msg = cleanInbound(received);
       const work = this.handle(adapter, msg);
       const tracked = work.catch(() => undefined);
       this.inFlight.add(tracked);

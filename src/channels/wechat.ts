@@ -1,6 +1,6 @@
 import { ScanStatus, WechatyBuilder, types, type Contact, type Message, type PuppetModuleName, type Room, type Wechaty, type WechatyOptions } from 'wechaty';
 import type { FastifyBaseLogger } from 'fastify';
-import type { InboundMessage, OutboundMessage } from '../core/conversation/types.js';
+import type { InboundMessage, MediaKind, OutboundMessage } from '../core/conversation/types.js';
 import { ChannelError, type ChannelAdapter, type InboundHandler } from './channel.js';
 
 /**
@@ -23,6 +23,30 @@ const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED
 
 /** gRPC status codes (wechaty-puppet-service) for a service that did not answer: DEADLINE_EXCEEDED, UNAVAILABLE. */
 const GRPC_NETWORK_CODES = new Set([4, 14]);
+
+/**
+ * Message types the bot cannot read, as the gateway names them: in a private chat they get one line
+ * asking for the question in words. Other types (system notes, recalled messages, transfers, red
+ * envelopes) are not something a user asks with and get no reply anywhere.
+ */
+const MEDIA_TYPES = new Map<types.Message, MediaKind>([
+  [types.Message.Image, 'image'], [types.Message.Video, 'video'], [types.Message.Audio, 'voice'], [types.Message.Attachment, 'file'],
+  [types.Message.Emoticon, 'sticker'], [types.Message.Location, 'location'], [types.Message.Contact, 'contact'],
+  [types.Message.Url, 'link'], [types.Message.MiniProgram, 'link'], [types.Message.ChatHistory, 'other'], [types.Message.Post, 'other'],
+]);
+
+/** Media types whose text may be words the user typed with them (the counterpart of a Telegram caption). */
+const CAPTIONED = new Set([types.Message.Image, types.Message.Video, types.Message.Attachment]);
+
+/**
+ * The words sent with a picture, video or file, if any. Puppets put other things in the text of such
+ * messages: the file's name, or the message's XML; neither is a question.
+ */
+function captionOf(msg: Message): string {
+  const text = msg.payload?.text ?? '';
+  if (!text.trim() || /^\s*</.test(text) || text === msg.payload?.filename) return '';
+  return text;
+}
 
 /** A Wechaty puppet instance (what `WechatyBuilder` accepts instead of a package name). */
 export type Puppet = Wechaty['puppet'];
@@ -94,7 +118,8 @@ function errorText(err: unknown): string {
 }
 
 /**
- * WeChat through Wechaty: translates text messages into {@link InboundMessage} and sends what the
+ * WeChat through Wechaty: translates messages (text; pictures, voice, files ... as media) into
+ * {@link InboundMessage} and sends what the
  * gateway hands it, @mentioning the asker in rooms. It never speaks on its own (no greeting on
  * login, nothing on a timer). The puppet (the WeChat protocol) is configuration; when it loses its
  * login or fails, the adapter restarts it with a growing pause, and a new login QR code appears in
@@ -219,9 +244,11 @@ export class WechatAdapter implements ChannelAdapter {
   private async translate(msg: Message): Promise<InboundMessage | null> {
     // Our own messages come back as messages (also the ones typed on the account's phone): never answer them.
     if (msg.self()) return null;
-    if (msg.type() !== types.Message.Text) return null;
-    const text = msg.text();
-    if (!text.trim()) return null;
+    const type = msg.type();
+    const media = MEDIA_TYPES.get(type);
+    if (type !== types.Message.Text && media === undefined) return null;
+    const text = type === types.Message.Text ? msg.text() : CAPTIONED.has(type) ? captionOf(msg) : '';
+    if (media === undefined && !text.trim()) return null;
     const talker = msg.talker();
     // Official accounts push articles and notices into private chats; answering them would talk to a machine.
     if (talker.type() === types.Contact.Official) return null;
@@ -232,6 +259,7 @@ export class WechatAdapter implements ChannelAdapter {
       // Wechaty can deliver the same message twice (puppet reconnects); the gateway drops the repeat by this id.
       messageId: msg.id,
       text,
+      ...(media ? { media } : {}),
       // WeChat quotes ("引用") are not exposed the same way by every puppet (some send them as text
       // with the quoted lines inlined, some as another message type), so replies to the bot are not
       // recognised; in rooms users @mention the bot instead.

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -8,6 +7,7 @@ import { Gateway, type FloodRule } from '../channels/gateway.js';
 import { TelegramAdapter, isUpdate } from '../channels/telegram.js';
 import { ChunfengError } from '../errors.js';
 import { startMaintenance } from '../jobs/maintenance.js';
+import { secretCheck } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,16 +31,6 @@ export interface ChannelsPluginOptions {
   readonly flood?: FloodRule;
   /** Send budgets per channel, over the defaults and the configured WeChat ones. */
   readonly budgets?: Partial<Record<ChannelAdapter['channel'], SendBudget>>;
-}
-
-/**
- * A check of a secret in constant time; hashing first makes the lengths equal without leaking them.
- * The expected secret is hashed once.
- */
-function secretCheck(expected: string): (given: string | undefined) => boolean {
-  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-  const want = digest(expected);
-  return (given) => given !== undefined && timingSafeEqual(digest(given), want);
 }
 
 /**
@@ -130,8 +120,14 @@ export default fp<ChannelsPluginOptions>(
     const secret = config.telegram.webhookSecret;
     if (webhookAdapter && secret) {
       const rightSecret = secretCheck(secret);
-      fastify.post('/telegram/webhook', { schema: { summary: 'Telegram Webhook（需 X-Telegram-Bot-Api-Secret-Token）', tags: ['渠道'] } }, async (request, reply) => {
-        if (!rightSecret(request.headers['x-telegram-bot-api-secret-token'] as string | undefined)) throw new ChunfengError('UNAUTHORIZED');
+      fastify.post('/telegram/webhook', {
+        schema: { summary: 'Telegram Webhook（需 X-Telegram-Bot-Api-Secret-Token）', tags: ['渠道'] },
+        // Checked when the headers arrive, before the body is read: without the secret nobody makes the
+        // server wait for, buffer or parse a body.
+        onRequest: async (request) => {
+          if (!rightSecret(request.headers['x-telegram-bot-api-secret-token'] as string | undefined)) throw new ChunfengError('UNAUTHORIZED');
+        },
+      }, async (request, reply) => {
         if (!isUpdate(request.body)) throw new ChunfengError('BAD_REQUEST', '请求体不是 Telegram 更新（缺少整数 update_id）');
         // Until the adapter has started (it asks getMe who the bot is) an update would reach no
         // handler and be lost with a 200; a 503 makes Telegram deliver it again.

@@ -7,13 +7,10 @@ declare module 'fastify' {
   }
 }
 
-/** Prometheus metrics for this app instance, served at GET /metrics. */
+/** Prometheus metrics for this app instance (served by routes/metrics.ts). */
 export default fp(
   async (fastify) => {
-    const metrics = new Metrics();
-    fastify.decorate('metrics', metrics);
-    fastify.get('/metrics', { schema: { summary: 'Prometheus 指标', tags: ['运维'] } }, async (_request, reply) =>
-      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+    fastify.decorate('metrics', new Metrics());
   },
   { name: 'metrics' },
 );

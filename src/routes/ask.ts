@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { formatAnswer } from '../core/conversation/format.js';
+import { withoutNul } from '../core/conversation/inbound.js';
 import type { Answer } from '../core/search/index.js';
 import type { Store } from '../store/index.js';
 
@@ -43,7 +44,7 @@ const ask: FastifyPluginAsyncTypebox<AskRouteOptions> = async (fastify, opts) =>
       },
     },
     async (request) => {
-      const answer = fastify.knowledge.get().ask(request.body.q);
+      const answer = fastify.knowledge.get().ask(withoutNul(request.body.q));
       await record(fastify, answer).catch((err: unknown) => request.log.error({ err }, '网页提问未能存储'));
       return answer;
     },

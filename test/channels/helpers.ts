@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Message, Update } from 'telegraf/types';
-import { describe, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
 import type { AppOptions } from '../../src/app.js';
 import type { ChannelAdapter, InboundHandler } from '../../src/channels/channel.js';
 import type { FloodRule } from '../../src/channels/gateway.js';
@@ -16,7 +16,7 @@ import { openIndex } from '../../src/knowledge/open.js';
 import { buildServer } from '../../src/server.js';
 import type { Store } from '../../src/store/index.js';
 import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
-import { DEFAULT_BOT, type FakeBot, type FakeTelegramApi } from '../fakes/telegram-api.js';
+import { DEFAULT_BOT, FakeTelegramApi, type FakeBot } from '../fakes/telegram-api.js';
 
 /** The knowledge folder that ships with the project. */
 export const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge', import.meta.url));
@@ -164,6 +164,40 @@ export async function buildApp(opts: TestAppOptions): Promise<TestApp> {
   );
   await fastify.ready();
   return { app: fastify, scope: fastify, store: fastify.store, logs, errors: () => logs.filter((l) => l.level >= 50) };
+}
+
+/**
+ * For a suite: one fake Bot API, and for each test a fresh database with the app in webhook mode,
+ * ready for updates (calls and failures of the fake forgotten). Read `api` and `t` inside tests.
+ */
+export function webhookApps(db: DatabaseTarget, secret: string, options: Omit<TestAppOptions, 'databaseUrl' | 'telegram'> = {}): { readonly api: FakeTelegramApi; readonly t: TestApp } {
+  const state: { api?: FakeTelegramApi; t?: TestApp; database?: TestDatabase } = {};
+  beforeAll(async () => {
+    state.api = await FakeTelegramApi.start();
+  });
+  afterAll(async () => {
+    await state.api?.close();
+  });
+  beforeEach(async () => {
+    const api = state.api!;
+    state.database = await db.create();
+    state.t = await buildApp({ ...options, databaseUrl: state.database.url, telegram: { api, webhookSecret: secret } });
+    await waitForWebhook(state.t.app, secret);
+    api.clearCalls();
+    api.clearFailures();
+  });
+  afterEach(async () => {
+    await state.t?.app.close();
+    await state.database?.cleanup();
+  });
+  return {
+    get api() {
+      return state.api!;
+    },
+    get t() {
+      return state.t!;
+    },
+  };
 }
 
 /** Resolves once the webhook takes updates (the Telegram adapter has started), or throws after `timeoutMs`. */

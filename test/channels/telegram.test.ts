@@ -1,10 +1,16 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BODY_LIMIT } from '../../src/server.js';
+import { formatMediaOnly } from '../../src/core/conversation/format.js';
+import { connect, type AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ChannelError } from '../../src/channels/channel.js';
+import { TelegramAdapter } from '../../src/channels/telegram.js';
 import { BOT_BLOCKED, FakeTelegramApi, TOO_MANY_REQUESTS } from '../fakes/telegram-api.js';
 import {
-  GROUP, LI, UpdateBuilder, ZHANG, buildApp, describeEachDatabase, knowledgeIndex, metricValue, metricsText, postUpdate,
-  removeTempDirs, storeChatId, waitForWebhook, type TestApp, type TestDatabase,
+  DATABASES, GROUP, LI, UpdateBuilder, ZHANG, buildApp, describeEachDatabase, knowledgeIndex, metricValue, metricsText, postUpdate,
+  removeTempDirs, storeChatId, waitForWebhook, webhookApps, type TestApp, type TestDatabase,
 } from './helpers.js';
 
 const SECRET = 'chunfeng-webhook_secret-42';
@@ -15,6 +21,11 @@ const GROUP_Q = '发票丢了怎么办';
 const VAGUE_Q = '留抵退税';
 
 afterAll(() => removeTempDirs());
+
+/** A logger for adapters tested on their own. */
+function silentLog(): FastifyBaseLogger {
+  return pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
+}
 
 describe('the questions these tests rely on', () => {
   it('are answered or narrowed down by the real knowledge', () => {
@@ -39,31 +50,16 @@ function titleOf(q: string): string {
 }
 
 describeEachDatabase('Telegram webhook', (db) => {
+  const suite = webhookApps(db, SECRET);
   let api: FakeTelegramApi;
-  let database: TestDatabase;
   let t: TestApp;
   let app: FastifyInstance;
   let u: UpdateBuilder;
 
-  beforeAll(async () => {
-    api = await FakeTelegramApi.start();
-  });
-  afterAll(async () => {
-    await api.close();
-  });
-
-  beforeEach(async () => {
-    database = await db.create();
-    t = await buildApp({ databaseUrl: database.url, telegram: { api, webhookSecret: SECRET } });
+  beforeEach(() => {
+    ({ api, t } = suite);
     app = t.app;
-    await waitForWebhook(app, SECRET);
-    api.clearCalls();
-    api.clearFailures();
     u = new UpdateBuilder(api.bot);
-  });
-  afterEach(async () => {
-    await app.close();
-    await database.cleanup();
   });
 
   const post = (update: unknown): Promise<LightMyRequestResponse> => postUpdate(app, SECRET, update);
@@ -122,11 +118,21 @@ describeEachDatabase('Telegram webhook', (db) => {
       expect(api.sent).toHaveLength(0);
     });
 
-    it('acknowledges updates without a text message and says nothing', async () => {
+    it('acknowledges an edited message and says nothing; a sticker in a private chat gets the one line on text questions', async () => {
       const edited = { update_id: u.nextUpdateId(), edited_message: { ...u.privateText(PRIVATE_Q).message } };
-      const sticker = { update_id: u.nextUpdateId(), message: { message_id: 9, date: 1, chat: { id: ZHANG.id, type: 'private' }, from: ZHANG, sticker: { file_id: 'x' } } };
-      for (const update of [edited, sticker]) expect((await post(update)).statusCode).toBe(200);
+      expect((await post(edited)).statusCode).toBe(200);
       expect(api.sent).toHaveLength(0);
+      const sticker = { update_id: u.nextUpdateId(), message: { message_id: 9, date: 1, chat: { id: ZHANG.id, type: 'private' }, from: ZHANG, sticker: { file_id: 'x' } } };
+      expect((await post(sticker)).statusCode).toBe(200);
+      expect(api.sent.map((m) => m.text)).toEqual([formatMediaOnly(null)]);
+    });
+
+    it('answers 401 to a wrong secret before reading the body: a body over the limit gets 401, not 413', async () => {
+      const payload = JSON.stringify(u.privateText(`请问${'留抵退税'.repeat(Math.ceil(BODY_LIMIT / 12) + 10)}`));
+      expect(Buffer.byteLength(payload)).toBeGreaterThan(BODY_LIMIT);
+      const res = await app.inject({ method: 'POST', url: '/telegram/webhook', payload, headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'wrong' } });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: 'CHUNFENG_UNAUTHORIZED' } });
     });
   });
 
@@ -273,6 +279,20 @@ describeEachDatabase('Telegram webhook', (db) => {
     expect(m).toMatch(/^# TYPE chunfeng_reply_seconds histogram$/m);
   });
 
+  it('removes U+0000 from a message and a name, answers it, and stores the same text as on any database', async () => {
+    const update = u.privateText(`个体户注销\u0000要办什么手续`, { ...LI, first_name: '李\u0000' });
+    const res = await post(update);
+    expect(res.statusCode).toBe(200);
+    expect(api.sent).toHaveLength(1);
+    expect(api.sent[0]!.text).toContain(titleOf(PRIVATE_Q));
+    const chat = await storeChatId(t.store, 'telegram', LI.id, 'private');
+    const stored = (await t.store.messages.recent(chat, 10)).filter((m) => m.direction === 'in');
+    expect(stored.map((m) => m.text)).toEqual([PRIVATE_Q]);
+    // Telegram's retry of the same update is a duplicate, not a second failure.
+    expect((await post(update)).statusCode).toBe(200);
+    expect(api.sent).toHaveLength(1);
+  });
+
   it('stores every message in and out, the inbound ones with their decision', async () => {
     const question = u.privateText(PRIVATE_Q);
     await post(question);
@@ -325,6 +345,28 @@ describeEachDatabase('Telegram webhook start-up', (db) => {
     expect((await postUpdate(app, SECRET, early)).statusCode).toBe(200);
     expect(api.sent).toHaveLength(1);
     expect(api.sent[0]!.text).toContain(titleOf(PRIVATE_Q));
+  });
+
+  it('answers a wrong secret with 401 as soon as the headers arrive, while a right one waits for the body', async () => {
+    const { app } = await buildApp({ databaseUrl: database.url, telegram: { api, webhookSecret: SECRET } });
+    apps.push(app);
+    await waitForWebhook(app, SECRET);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const headersOnly = async (secret: string): Promise<string> => {
+      const socket = connect(port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+      socket.on('error', () => undefined);
+      socket.write(`POST /telegram/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nX-Telegram-Bot-Api-Secret-Token: ${secret}\r\n\r\n{"update_id": 1, `);
+      await new Promise((r) => setTimeout(r, 300));
+      socket.destroy();
+      return received;
+    };
+    const refused = await headersOnly('wrong-secret');
+    expect(refused).toMatch(/^HTTP\/1\.1 401/);
+    expect(refused).toContain('CHUNFENG_UNAUTHORIZED');
+    expect(await headersOnly(SECRET)).toBe('');
   });
 
   it('has no webhook route in long-polling mode', async () => {
@@ -419,5 +461,133 @@ describeEachDatabase('Telegram long polling', (db) => {
     // The reply was sent (its call answered) and recorded before the store closed.
     expect(performance.now() - closing).toBeGreaterThanOrEqual(200);
     expect(api.delivered).toHaveLength(1);
+  });
+});
+
+describeEachDatabase('Telegram webhook registration', (db) => {
+  let api: FakeTelegramApi;
+  let database: TestDatabase;
+
+  beforeEach(async () => {
+    api = await FakeTelegramApi.start();
+    database = await db.create();
+  });
+  afterEach(async () => {
+    await api.close();
+    await database.cleanup();
+  });
+
+  it('calls setWebhook at start with the address, the secret and the update types it handles', async () => {
+    const { app } = await buildApp({ databaseUrl: database.url, telegram: { api, webhookSecret: SECRET }, env: { TELEGRAM_WEBHOOK_URL: 'https://chunfeng.example.gov.cn/telegram/webhook' } });
+    try {
+      await waitForWebhook(app, SECRET);
+      const [call] = api.callsOf('setWebhook');
+      expect(call?.params).toMatchObject({
+        url: 'https://chunfeng.example.gov.cn/telegram/webhook',
+        secret_token: SECRET,
+        allowed_updates: ['message', 'edited_message', 'callback_query', 'my_chat_member'],
+      });
+      expect(api.callsOf('deleteWebhook')).toHaveLength(0);
+      expect(api.callsOf('getUpdates')).toHaveLength(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('registers nothing without TELEGRAM_WEBHOOK_URL, and removes any webhook before long polling', async () => {
+    const hooked = await buildApp({ databaseUrl: database.url, telegram: { api, webhookSecret: SECRET } });
+    await waitForWebhook(hooked.app, SECRET);
+    await hooked.app.close();
+    expect(api.callsOf('setWebhook')).toHaveLength(0);
+
+    const polling = await buildApp({ databaseUrl: database.url, telegram: { api } });
+    try {
+      await api.waitForCalls('getUpdates');
+      expect(api.callsOf('deleteWebhook')).toHaveLength(1);
+      expect(api.callsOf('setWebhook')).toHaveLength(0);
+      expect(api.callsOf('getUpdates').at(-1)?.params.allowed_updates).toEqual(['message', 'edited_message', 'callback_query', 'my_chat_member']);
+    } finally {
+      await polling.app.close();
+    }
+  });
+});
+
+describe('Telegram: the bot token stays out of logs and errors', () => {
+  let api: FakeTelegramApi;
+  let database: TestDatabase;
+  /** The token's secret part: the bot id before the colon is public. */
+  const secretOf = (token: string): string => token.slice(token.indexOf(':') + 1);
+
+  beforeEach(async () => {
+    api = await FakeTelegramApi.start();
+    database = await DATABASES[0]!.create();
+  });
+  afterEach(async () => {
+    await api.close();
+    await database.cleanup();
+  });
+
+  it('when the Bot API answers getMe and sendMessage with an HTML page, on every retry', async () => {
+    api.servePage('getMe', 200, 2);
+    const t = await buildApp({
+      databaseUrl: database.url, telegram: { api, webhookSecret: SECRET }, env: { LOG_LEVEL: 'trace' }, startRetry: { firstMs: 20, maxMs: 40 },
+    });
+    try {
+      await waitForWebhook(t.app, SECRET);
+      expect(api.callsOf('getMe')).toHaveLength(3);
+      api.servePage('sendMessage', 403);
+      expect((await postUpdate(t.app, SECRET, new UpdateBuilder(api.bot).privateText(PRIVATE_Q))).statusCode).toBe(200);
+
+      const failures = t.logs.filter((l) => l.msg === '渠道启动失败，稍后重试');
+      expect(failures).toHaveLength(2);
+      const err = failures[0]!.err as { message: string; stack: string };
+      expect(err.message).toContain('invalid json');
+      expect(err.message).toContain(`bot${api.token.split(':')[0]}:[已隐去]`);
+      expect(t.logs.some((l) => l.msg === '回复发送失败')).toBe(true);
+      const everything = JSON.stringify(t.logs);
+      expect(everything).not.toContain(secretOf(api.token));
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  it('in the error a failed send rejects with, message and stack', async () => {
+    const adapter = new TelegramAdapter({ token: api.token, apiRoot: api.apiRoot, webhookSecret: SECRET, log: silentLog() });
+    api.servePage('sendMessage', 404);
+    const err = await adapter.send({ channel: 'telegram', chatId: '1001', text: '测试' }).then(() => null, (e: unknown) => e as ChannelError);
+    expect(err).toMatchObject({ name: 'ChannelError', kind: 'network' });
+    expect(`${err?.message}\n${err?.stack}`).not.toContain(secretOf(api.token));
+  });
+});
+
+describe('Telegram: every Bot API call has a time limit', () => {
+  let api: FakeTelegramApi;
+  beforeAll(async () => {
+    api = await FakeTelegramApi.start();
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('a send that gets no answer fails as a network failure after the limit, not after telegraf\'s 500 s', async () => {
+    const adapter = new TelegramAdapter({ token: api.token, apiRoot: api.apiRoot, webhookSecret: SECRET, log: silentLog(), callTimeoutMs: 200 });
+    api.delay('sendMessage', 3_000);
+    const started = performance.now();
+    const err = await adapter.send({ channel: 'telegram', chatId: '1001', text: '测试' }).then(() => null, (e: unknown) => e as ChannelError);
+    const waited = performance.now() - started;
+    api.delay('sendMessage', 0);
+    expect(err).toMatchObject({ name: 'ChannelError', kind: 'network' });
+    expect(err?.message).toContain('sendMessage 在 0.2 秒内没有回应');
+    expect(waited).toBeGreaterThanOrEqual(150);
+    expect(waited).toBeLessThan(2_500);
+  });
+
+  it('a start whose getMe gets no answer fails, so the channel is started again later', async () => {
+    const adapter = new TelegramAdapter({ token: api.token, apiRoot: api.apiRoot, webhookSecret: SECRET, log: silentLog(), callTimeoutMs: 200 });
+    api.delay('getMe', 3_000);
+    await expect(adapter.start(async () => undefined)).rejects.toThrow('getMe 在 0.2 秒内没有回应');
+    api.delay('getMe', 0);
+    await adapter.start(async () => undefined);
+    await adapter.stop();
   });
 });

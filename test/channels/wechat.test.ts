@@ -4,11 +4,12 @@ import { Writable } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ScanStatus } from 'wechaty';
+import { ScanStatus, types } from 'wechaty';
 import { PuppetMock, mock } from 'wechaty-puppet-mock';
 import app from '../../src/app.js';
 import { WechatAdapter, sendFailureKind } from '../../src/channels/wechat.js';
 import { loadConfig } from '../../src/config.js';
+import { formatMediaOnly } from '../../src/core/conversation/format.js';
 import type { InboundMessage } from '../../src/core/conversation/types.js';
 import { openIndex } from '../../src/knowledge/open.js';
 import type { StoredMessage } from '../../src/store/index.js';
@@ -296,5 +297,59 @@ describe('sendFailureKind', () => {
     expect(sendFailureKind(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 14 }) }))).toBe('network');
     expect(sendFailureKind(new Error('not a member of the room'))).toBe('refused');
     expect(sendFailureKind('odd')).toBe('refused');
+  });
+});
+
+describe('WeChat pictures, voice, files and stickers', () => {
+  const bobSeen: Seen[] = [];
+  let n = 0;
+  beforeAll(() => observe(bob, bobSeen));
+
+  /** Bob sends the bot (or the room) a message of `type` as the puppet delivers it; resolves once the gateway is done. */
+  async function fromBob(fields: { type: types.Message; text?: string; filename?: string }, inRoom = false): Promise<{ id: string; replies: Seen[] }> {
+    const before = handled;
+    const at = [bobSeen.length, roomSeen.length];
+    const id = `media-${++n}`;
+    const where = inRoom ? { roomId: room.id, mentionIdList: [] } : { listenerId: me.id };
+    mocker.MessageMock.create({ id, talkerId: bob.id, timestamp: Date.now(), ...where, ...fields } as unknown as Parameters<typeof mocker.MessageMock.create>[0]);
+    puppet.emit('message', { messageId: id });
+    await handledAfter(before);
+    const seen = inRoom ? roomSeen.slice(at[1]) : bobSeen.slice(at[0]);
+    return { id, replies: seen.filter((m) => m.talkerId === me.id) };
+  }
+
+  it('answers a picture in a private chat with the one line on text questions', async () => {
+    const { id, replies } = await fromBob({ type: types.Message.Image });
+    expect(delivered.find((m) => m.messageId === id)).toMatchObject({ chatKind: 'private', text: '', media: 'image' });
+    expect(replies.map((r) => r.text)).toEqual([formatMediaOnly(null)]);
+  });
+
+  it.each([
+    ['a voice message', types.Message.Audio, 'voice'],
+    ['a sticker', types.Message.Emoticon, 'sticker'],
+    ['a file named like a question', types.Message.Attachment, 'file'],
+  ] as const)('answers %s the same way, never reading a file name or XML as a question', async (_what, type, media) => {
+    const { id, replies } = await fromBob({ type, text: type === types.Message.Attachment ? '发票丢了怎么办.pdf' : '<msg><emoji md5="x" /></msg>', filename: '发票丢了怎么办.pdf' });
+    expect(delivered.find((m) => m.messageId === id)).toMatchObject({ text: '', media });
+    expect(replies.map((r) => r.text)).toEqual([formatMediaOnly(null)]);
+  });
+
+  it('answers the words sent with a picture like a text question', async () => {
+    const { replies } = await fromBob({ type: types.Message.Image, text: '个体户注销要办什么手续' });
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.text).toContain('【个体工商户注销需要办理哪些涉税手续】');
+  });
+
+  it('says nothing to media without words in a room, and nothing to a system note anywhere', async () => {
+    expect((await fromBob({ type: types.Message.Image }, true)).replies).toEqual([]);
+    expect((await fromBob({ type: types.Message.Audio }, true)).replies).toEqual([]);
+    const before = handled;
+    mocker.MessageMock.create({ id: 'system-1', talkerId: bob.id, listenerId: me.id, timestamp: Date.now(), type: types.Message.Recalled, text: '"李老板" 撤回了一条消息' } as unknown as Parameters<typeof mocker.MessageMock.create>[0]);
+    puppet.emit('message', { messageId: 'system-1' });
+    // A recalled message never reaches the gateway: a later message is the first handled.
+    const { id } = await fromBob({ type: types.Message.Image });
+    expect(handled).toBe(before + 1);
+    expect(delivered.some((m) => m.messageId === 'system-1')).toBe(false);
+    expect(delivered.at(-1)?.messageId).toBe(id);
   });
 });

@@ -79,6 +79,7 @@ export class FakeTelegramApi {
   private readonly held = new Set<HeldPoll>();
   private readonly failures = new Map<string, { failure: ApiFailure; times: number }>();
   private readonly delays = new Map<string, number>();
+  private readonly pages = new Map<string, { status: number; times: number }>();
   private waiters: Waiter[] = [];
   private nextMessageId = 1;
   private port = 0;
@@ -145,6 +146,15 @@ export class FakeTelegramApi {
 
   clearFailures(): void {
     this.failures.clear();
+    this.pages.clear();
+  }
+
+  /**
+   * Answers the next `times` calls of `method` with an HTML page instead of JSON, as a proxy, a
+   * firewall or a captive portal in front of the Bot API does.
+   */
+  servePage(method: string, status = 200, times = 1): void {
+    this.pages.set(method, { status, times });
   }
 
   /** Answers every call of `method` only after `ms` (0: no delay). */
@@ -215,6 +225,15 @@ export class FakeTelegramApi {
 
   private answer(call: ApiCall, res: ServerResponse): void {
     const { method, params } = call;
+    const page = this.pages.get(method);
+    if (page && page.times > 0) {
+      page.times -= 1;
+      if (page.times <= 0) this.pages.delete(method);
+      const html = '<!DOCTYPE html><html><head><title>访问受限</title></head><body><h1>访问受限</h1><p>请联系网络管理员</p></body></html>';
+      res.writeHead(page.status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
+      res.end(html);
+      return;
+    }
     const planned = this.failures.get(method);
     if (planned && planned.times > 0) {
       planned.times -= 1;

@@ -5,6 +5,8 @@ import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
 import type { ChannelAdapter } from '../../src/channels/channel.js';
 import { realKnowledgeIndex, removeDir, tempDir } from '../helpers/knowledge.js';
+import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
+import { AUTH_FAILURES } from '../../src/plugins/auth.js';
 
 const apps: FastifyInstance[] = [];
 const dirs: string[] = [];
@@ -74,5 +76,40 @@ describe('admin token and roles', () => {
     const server = await app({ ADMIN_TOKEN: 'new-admin-token-value' }, dir);
     expect(await server.store.accounts.byToken('old-admin-token-value')).toBeNull();
     expect(await server.store.accounts.byToken('new-admin-token-value')).toMatchObject({ role: 'admin' });
+  });
+});
+
+describe.each([
+  { label: 'SQLite', pg: false },
+  { label: TEST_PG_URL ? 'PostgreSQL' : 'PostgreSQL (skipped: TEST_DATABASE_URL not set)', pg: true },
+])('wrong bearer tokens throttled per client on $label', ({ pg }) => {
+  it.skipIf(pg && !TEST_PG_URL)(`refuses every token with 429 after ${AUTH_FAILURES.limit} wrong ones from one address, and only from that one`, async () => {
+    const dir = tempDir('chunfeng-auth-');
+    dirs.push(dir);
+    const schema = pg && TEST_PG_URL ? await freshPostgresSchema(TEST_PG_URL) : null;
+    try {
+      const server = await app({ ADMIN_TOKEN: 'admin-secret-token', ...(schema ? { DATABASE_URL: schema.url } : {}) }, dir, [qrChannel({ url: 'u', status: 'waiting' })]);
+      const get = (token: string, remoteAddress: string) => server.inject({ method: 'GET', url: '/admin/wechat/qr', headers: { authorization: `Bearer ${token}` }, remoteAddress });
+
+      // The failures are counted in windows aligned to the clock: start well inside one.
+      const untilNextWindow = AUTH_FAILURES.windowMs - (Date.now() % AUTH_FAILURES.windowMs);
+      if (untilNextWindow < 10_000) await new Promise((r) => setTimeout(r, untilNextWindow + 50));
+      // Right tokens are never counted.
+      for (let i = 0; i < AUTH_FAILURES.limit + 2; i++) expect((await get('admin-secret-token', '192.0.2.40')).statusCode).toBe(200);
+      for (let i = 0; i < AUTH_FAILURES.limit; i++) expect((await get(`guess-${i}`, '192.0.2.41')).statusCode).toBe(401);
+      const throttled = await get('guess-next', '192.0.2.41');
+      expect(throttled.statusCode).toBe(429);
+      expect(throttled.json()).toEqual({ error: { code: 'CHUNFENG_RATE_LIMITED', message: expect.stringMatching(/^访问令牌错误次数过多，请 \d+ 秒后再试$/) } });
+      expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(throttled.headers['retry-after'])).toBeLessThanOrEqual(60);
+      // Even the right token: a guesser must not learn that a guess was right.
+      expect((await get('admin-secret-token', '192.0.2.41')).statusCode).toBe(429);
+      expect((await get('admin-secret-token', '192.0.2.42')).statusCode).toBe(200);
+      // A request without a token guesses nothing and is answered 401 as before.
+      expect((await server.inject({ method: 'GET', url: '/admin/wechat/qr', remoteAddress: '192.0.2.43' })).statusCode).toBe(401);
+    } finally {
+      await Promise.all(apps.splice(0).map((a) => a.close()));
+      await schema?.cleanup();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { MAX_QUESTION_LENGTH } from '../../src/routes/ask.js';
 import { build } from '../helpers/build.js';
 import { join } from 'node:path';
 import { realKnowledgeIndex, removeDir, tempDir } from '../helpers/knowledge.js';
+import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
 
 /** The keys of one `chunfeng ask --json` line (docs/contracts.md). */
 const CONTRACT_KEYS = ['q', 'answered', 'id', 'title', 'score', 'answer', 'suggestions'];
@@ -169,5 +170,65 @@ describe('other routes', () => {
     expect(JSON.stringify(spec.paths['/api/ask']?.post?.requestBody)).toContain('"q"');
     expect(spec.paths['/healthz']?.get).toBeDefined();
     expect(spec.paths['/readyz']?.get).toBeDefined();
+  });
+});
+
+describe('POST /api/ask behind a proxy (TRUST_PROXY)', () => {
+  const PROXY = '10.0.0.5';
+  const CLIENT = '203.0.113.9';
+  /** A request through a proxy that appends the address it saw to whatever X-Forwarded-For the client sent. */
+  const viaProxy = (app: FastifyInstance, spoofed: string) =>
+    app.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票丢了' }, remoteAddress: PROXY, headers: { 'x-forwarded-for': `${spoofed}, ${CLIENT}` } });
+
+  it.each([
+    ['a hop count', '1'],
+    ['true (one hop)', 'true'],
+    ["the proxy's address", PROXY],
+    ["the proxy's network", '10.0.0.0/8'],
+  ])('with %s, a client cannot choose its own rate-limit key', async (_what, trust) => {
+    const app = await build({ env: { ASK_RATE_LIMIT: '2', TRUST_PROXY: trust } });
+    try {
+      expect((await viaProxy(app, '198.51.100.1')).statusCode).toBe(200);
+      expect((await viaProxy(app, '198.51.100.2')).statusCode).toBe(200);
+      expect((await viaProxy(app, '198.51.100.3')).statusCode).toBe(429);
+      // Another client behind the same proxy is counted apart.
+      const other = await app.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票丢了' }, remoteAddress: PROXY, headers: { 'x-forwarded-for': '203.0.113.10' } });
+      expect(other.statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('without TRUST_PROXY, X-Forwarded-For is ignored: the proxy is the client', async () => {
+    const app = await build({ env: { ASK_RATE_LIMIT: '2' } });
+    try {
+      const from = (xff: string) => app.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票丢了' }, remoteAddress: '198.51.100.50', headers: { 'x-forwarded-for': xff } });
+      expect((await from('1.1.1.1')).statusCode).toBe(200);
+      expect((await from('2.2.2.2')).statusCode).toBe(200);
+      expect((await from('3.3.3.3')).statusCode).toBe(429);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe.each([
+  { label: 'SQLite', pg: false },
+  { label: TEST_PG_URL ? 'PostgreSQL' : 'PostgreSQL (skipped: TEST_DATABASE_URL not set)', pg: true },
+])('POST /api/ask with U+0000 in the question on $label', ({ pg }) => {
+  it.skipIf(pg && !TEST_PG_URL)('answers the question without it and stores it without it', async () => {
+    const schema = pg && TEST_PG_URL ? await freshPostgresSchema(TEST_PG_URL) : null;
+    const fresh = await build(schema ? { env: { DATABASE_URL: schema.url } } : {});
+    try {
+      const res = await fresh.inject({ method: 'POST', url: '/api/ask', payload: { q: '发票\u0000丢了怎么办' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ q: '发票丢了怎么办', answered: true });
+      const chatId = await fresh.store.identities.upsertChat({ channel: 'web', channelChatId: 'widget', kind: 'private' });
+      const stored = await fresh.store.messages.recent(chatId, 10);
+      expect(stored.find((m) => m.direction === 'in')?.text).toBe('发票丢了怎么办');
+    } finally {
+      await fresh.close();
+      await schema?.cleanup();
+    }
   });
 });

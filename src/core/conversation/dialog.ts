@@ -1,7 +1,7 @@
 import type { Answer, Suggestion } from '../search/index.js';
 import { address } from './addressing.js';
 import {
-  GREETING, INTRODUCTION, THANKS, formatAnswer, formatHandoff, formatPickOutOfRange, type OfficeContact,
+  GREETING, INTRODUCTION, THANKS, formatAnswer, formatHandoff, formatMediaOnly, formatPickOutOfRange, type OfficeContact,
 } from './format.js';
 import { splitText } from './split.js';
 import type { InboundMessage, OutboundMessage } from './types.js';
@@ -24,7 +24,7 @@ export interface DialogContext {
 }
 
 /** What a reply was about: the ranking of hot questions and the unanswered inbox are built from it. */
-export type Topic = 'answer' | 'suggest' | 'no_match' | 'greeting' | 'help' | 'human' | 'pick';
+export type Topic = 'answer' | 'suggest' | 'no_match' | 'greeting' | 'help' | 'human' | 'pick' | 'media';
 
 /** A reply to send, and what to remember and store with it. */
 export interface Reply {
@@ -43,7 +43,7 @@ export interface Reply {
  * The dialog's decision on one message: silence for group chatter, or a reply. The flood rule is
  * the gateway's: it needs counts shared by every instance, which live in the store.
  */
-export type Decision = { readonly kind: 'ignore'; readonly why: 'not_addressed' } | Reply;
+export type Decision = { readonly kind: 'ignore'; readonly why: 'not_addressed' | 'no_text' } | Reply;
 
 /** `ask` answers a question; the index's `ask` bound to the current time. */
 export type Ask = (question: string) => Answer;
@@ -63,6 +63,11 @@ const TRAILING_PUNCTUATION = /[\s\u2005。.！!？?、,，~～]+$/u;
  * stores the message with the decision, remembers `offer`, and hands `messages` to the channel.
  */
 export function decide(msg: InboundMessage, ctx: DialogContext, ask: Ask): Decision {
+  // Media with nothing to read: one line in a private chat; in a group nobody asked the bot anything.
+  if (msg.media && !msg.text.trim()) {
+    if (msg.chatKind !== 'private') return { kind: 'ignore', why: 'no_text' };
+    return { kind: 'reply', topic: 'media', question: '', messages: quoteReply(msg, formatMediaOnly(ctx.office), ctx.channelLimit), answer: null, offer: ctx.pendingSuggestions ? [...ctx.pendingSuggestions] : null };
+  }
   const pending = ctx.pendingSuggestions && ctx.pendingSuggestions.length > 0 ? ctx.pendingSuggestions : null;
   const question = address(msg, ctx.botNames)?.question ?? barePick(msg, pending);
   if (question === null) return { kind: 'ignore', why: 'not_addressed' };

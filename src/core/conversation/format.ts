@@ -28,13 +28,26 @@ export interface OfficeContact {
   readonly contact: string;
 }
 
+/** Where a person can be reached: the configured office, and the 12366 hotline. */
+function reachPerson(office: OfficeContact | null): string {
+  return office ? `请联系${office.name}${office.contact ? `（${office.contact}）` : ''}，或拨打12366纳税缴费服务热线` : '请拨打12366纳税缴费服务热线';
+}
+
 /**
  * The reply to 转人工 and 投诉 while there are no tickets yet: the bot cannot hand the chat over,
  * so it says so plainly and names where a person will take the matter up.
  */
 export function formatHandoff(office: OfficeContact | null): string {
-  const where = office ? `请联系${office.name}${office.contact ? `（${office.contact}）` : ''}，或拨打12366纳税缴费服务热线` : '请拨打12366纳税缴费服务热线';
-  return `目前还不能在这里直接转接工作人员。${where}，工作人员会在那里跟进您的问题。`;
+  return `目前还不能在这里直接转接工作人员。${reachPerson(office)}，工作人员会在那里跟进您的问题。`;
+}
+
+/**
+ * The one line for a picture, voice message, file or sticker without text in a private chat, on every
+ * channel: the bot cannot read it, so it asks for the question in words and names where a person can
+ * be reached (no promise of a hand-over: there are no tickets yet).
+ */
+export function formatMediaOnly(office: OfficeContact | null): string {
+  return `您好，我只能回答文字提问，看不了图片、语音、文件等内容，请用文字把问题发给我。需要人工帮助，${reachPerson(office)}。`;
 }
 
 /** Numbered close entries, for the user to pick one by replying its number. */

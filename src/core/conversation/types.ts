@@ -2,6 +2,12 @@
 export type Channel = 'telegram' | 'wechat' | 'web';
 
 /**
+ * What a message carried besides text. The bot reads only text: a caption arrives as the message's
+ * text, and a message with nothing to read gets one line saying so in a private chat.
+ */
+export type MediaKind = 'image' | 'video' | 'audio' | 'voice' | 'file' | 'sticker' | 'location' | 'contact' | 'link' | 'other';
+
+/**
  * One message from a user, as every channel adapter delivers it: the core never sees a Wechaty
  * message or a Telegram update, so the same rules apply on every channel.
  */
@@ -14,8 +20,10 @@ export interface InboundMessage {
   /** The name shown in the chat (group alias or nickname): what an @mention in reply uses. */
   readonly userName: string;
   readonly messageId: string;
-  /** The text as received, mentions included. */
+  /** The text as received, mentions included; a picture's or a file's caption; empty for media without one. */
   readonly text: string;
+  /** Set when the message is a picture, voice message, file, sticker ... (with or without a caption). */
+  readonly media?: MediaKind;
   /** The channel says the bot was @mentioned (Telegram entities, Wechaty `mentionSelf()`). */
   readonly mentionsBot: boolean;
   /** The message replies to (quotes) one of the bot's messages. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type Decision, type Reply } from '../../../src/core/conversation/dialog.js';
-import { GREETING, INTRODUCTION, THANKS, formatAnswer } from '../../../src/core/conversation/format.js';
+import { GREETING, INTRODUCTION, THANKS, formatAnswer, formatMediaOnly } from '../../../src/core/conversation/format.js';
 import type { Answer } from '../../../src/core/search/index.js';
 import { ENTRIES, answered, context, fakeIndex, message, suggestion } from './fixtures.js';
 
@@ -194,5 +194,39 @@ describe('decide: long answers', () => {
       expect(m.text.length).toBeLessThanOrEqual(room);
       expect(m.mention !== undefined || m.replyToMessageId !== undefined).toBe(true);
     }
+  });
+});
+
+describe('decide: pictures, voice, files and stickers', () => {
+  it('answers a caption like text: in a private chat, and in a group when it addresses the bot', () => {
+    const idx = fakeIndex();
+    const priv = replied(decide(message('发票丢了怎么办', { media: 'image', chatKind: 'private', chatId: 'u-zhang' }), context(idx.lookup), idx.ask));
+    expect(seen(priv)).toContain(ENTRIES['invoice-lost'].title);
+    const group = replied(decide(message('@春风税务助手 发票丢了怎么办', { media: 'file', mentionsBot: true }), context(idx.lookup), idx.ask));
+    expect(seen(group)).toContain(ENTRIES['invoice-lost'].title);
+    expect(decide(message('发票丢了怎么办', { media: 'image' }), context(idx.lookup), idx.ask)).toEqual({ kind: 'ignore', why: 'not_addressed' });
+  });
+
+  it.each(['image', 'voice', 'sticker', 'file'] as const)('replies to %s without words in a private chat with one line on text questions, naming the office', (media) => {
+    const idx = fakeIndex();
+    const d = replied(decide(message('', { media, chatKind: 'private', chatId: 'u-zhang' }), context(idx.lookup, { office }), idx.ask));
+    expect(d.topic).toBe('media');
+    expect(seen(d)).toBe(formatMediaOnly(office));
+    expect(seen(d)).toContain('只能回答文字提问');
+    expect(seen(d)).toContain(office.contact);
+    expect(seen(d)).toContain('12366');
+    expect(seen(d)).not.toContain('\n');
+    expect(d.answer).toBeNull();
+    expect(idx.asked).toEqual([]);
+  });
+
+  it('keeps suggestions on offer after a sticker, and says nothing in a group, even to a mention', () => {
+    const idx = fakeIndex();
+    const d = replied(decide(message(' ', { media: 'sticker', chatKind: 'private', chatId: 'u-zhang' }), context(idx.lookup, { pendingSuggestions: pending }), idx.ask));
+    expect(d.offer).toEqual(pending);
+    for (const over of [{}, { mentionsBot: true }, { replyToBot: true }]) {
+      expect(decide(message('', { media: 'voice', ...over }), context(idx.lookup), idx.ask)).toEqual({ kind: 'ignore', why: 'no_text' });
+    }
+    expect(formatMediaOnly(null)).toBe('您好，我只能回答文字提问，看不了图片、语音、文件等内容，请用文字把问题发给我。需要人工帮助，请拨打12366纳税缴费服务热线。');
   });
 });
