@@ -8,6 +8,7 @@ import { chinaDay } from '../core/search/index.js';
 import { parseEntryFile, parseListFile, type Finding } from './parse.js';
 import { parseStatute } from './statutes.js';
 import { jiebaStopwords } from './jieba.js';
+import { readTicketSettings, type TicketSettings } from './tickets.js';
 
 /** Files of the knowledge folder besides the entries. */
 export const KNOWLEDGE_FILES = {
@@ -36,6 +37,8 @@ export interface Knowledge {
   readonly findings: Finding[];
   /** Hash of every file read: the index cache is valid only for the same fingerprint. */
   readonly fingerprint: string;
+  /** The working-day calendar and the ticket rules (knowledge/calendar/, knowledge/tickets.yaml). */
+  readonly tickets: TicketSettings;
 }
 
 function markdownFiles(dir: string): string[] {
@@ -145,6 +148,8 @@ export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[
   }
   const policy = options.statutes === false ? { statutes: [], findings: [] } : readStatutes(policyDirs);
   findings.push(...policy.findings);
+  const tickets = readTicketSettings(knowledgeDir, now, read);
+  findings.push(...tickets.findings);
 
   return {
     entries,
@@ -153,6 +158,7 @@ export function loadKnowledge(knowledgeDir: string, policyDirs: readonly string[
     words: [...words],
     findings,
     fingerprint: hash.digest('hex'),
+    tickets,
   };
 }
 
