@@ -46,8 +46,8 @@ async function ask(config: Config, args: string[]): Promise<number> {
 function lint(config: Config): number {
   const knowledge = loadKnowledge(config.knowledgeDir, config.policyDirs);
   for (const f of knowledge.findings) process.stdout.write(`${f.file}:${f.line}: ${f.severity === 'warning' ? '（提醒）' : ''}${f.message}\n`);
-  const faq = knowledge.entries.filter((e) => e.kind === 'faq').length;
-  process.stderr.write(`${knowledge.entries.length} 个条目（问答 ${faq}，政策 ${knowledge.entries.length - faq}），${knowledge.statutes.length} 部法规，${knowledge.findings.length} 个问题\n`);
+  const count = (kind: string): number => knowledge.entries.filter((e) => e.kind === kind).length;
+  process.stderr.write(`${knowledge.entries.length} 个条目（问答 ${count('faq')}，转办 ${count('referral')}，政策 ${count('policy')}），${knowledge.statutes.length} 部法规，${knowledge.findings.length} 个问题\n`);
   return knowledge.findings.length > 0 ? 1 : 0;
 }
 

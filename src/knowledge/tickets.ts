@@ -30,7 +30,8 @@ function isDate(text: string): boolean {
  * Reads knowledge/calendar/*.yaml (one file a year: `year`, `holidays` as dates or `A ~ B` ranges,
  * `workdays` for the weekend days worked) and knowledge/tickets.yaml. Missing files give the
  * defaults (weekends only; the statutory deadlines); problems are findings with file and line.
- * `kb lint` warns when this year's calendar is missing, and from December when next year's is.
+ * When the calendar folder exists, `kb lint` warns that this year is missing, and from December
+ * that next year is.
  */
 export function readTicketSettings(knowledgeDir: string, now: Date, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): TicketSettings {
   const findings: Finding[] = [];
@@ -83,8 +84,11 @@ export function readTicketSettings(knowledgeDir: string, now: Date, read: (path:
     file: dir, line: 0, severity: 'warning',
     message: `缺少 ${year} 年的节假日安排（calendar/${year}.yaml）：工单期限暂时只跳过周末；国务院公布安排后请补上`,
   });
-  if (!years.has(thisYear)) missing(thisYear);
-  if (Number(today.slice(5, 7)) >= NEXT_YEAR_FROM_MONTH && !years.has(thisYear + 1)) missing(thisYear + 1);
+  // A folder without a calendar at all has not set one up: its deadlines skip weekends only.
+  if (existsSync(dir)) {
+    if (!years.has(thisYear)) missing(thisYear);
+    if (Number(today.slice(5, 7)) >= NEXT_YEAR_FROM_MONTH && !years.has(thisYear + 1)) missing(thisYear + 1);
+  }
 
   return { calendar: { years, holidays, workdays }, rules: readRules(knowledgeDir, read, findings), findings };
 }

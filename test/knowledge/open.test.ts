@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openIndex, type IndexSource } from '../../src/knowledge/open.js';
 import { REAL_KNOWLEDGE, removeDir, seededCacheDir, tempDir } from '../helpers/knowledge.js';
 
-const QUESTIONS = ['发票弄丢了怎么处理', '小店关门了个体户怎么注销', '留抵退税', '你好', '公积金怎么提取', '个税年度汇算什么时候截止'];
+const QUESTIONS = ['发票弄丢了怎么处理', '小店关门了个体户怎么注销', '留抵退税', '你好', '今天天气怎么样', '个税年度汇算什么时候截止'];
 
 let dir: string;
 let source: IndexSource;

@@ -35,7 +35,7 @@ describe('POST /api/ask', () => {
   });
 
   it('says answered false with null id for small talk and out-of-scope questions', async () => {
-    for (const q of ['你好', '公积金怎么提取']) {
+    for (const q of ['你好', '今天天气怎么样']) {
       const body = (await ask({ q })).json() as Record<string, unknown>;
       expect(body, q).toMatchObject({ q, answered: false, id: null, title: null, answer: null });
     }
@@ -54,7 +54,7 @@ describe('POST /api/ask', () => {
     try {
       const q = '个人怎么去税务局代开发票';
       const body = (await fresh.inject({ method: 'POST', url: '/api/ask', payload: { q }, remoteAddress: '198.51.100.7' })).json() as { id: string; title: string };
-      await fresh.inject({ method: 'POST', url: '/api/ask', payload: { q: '公积金怎么提取' } });
+      await fresh.inject({ method: 'POST', url: '/api/ask', payload: { q: '今天天气怎么样' } });
       const chatId = await fresh.store.identities.upsertChat({ channel: 'web', channelChatId: 'widget', kind: 'private' });
       const stored = await fresh.store.messages.recent(chatId, 10);
       expect(stored.map((m) => [m.channel, m.direction])).toEqual([['web', 'in'], ['web', 'out'], ['web', 'in'], ['web', 'out']]);

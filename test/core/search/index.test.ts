@@ -103,7 +103,7 @@ describe('SearchIndex on the real knowledge: what it does not answer', () => {
     expect(a).toMatchObject({ answered: false, id: null, title: null, answer: null, reason: 'small_talk', suggestions: [], citations: [] });
   });
 
-  it.each(['公积金怎么提取', '公积金贷款利率是多少', '今天天气怎么样', '明天北京会下雨吗', '驾驶证到期了怎么换证', '护照怎么办理'])(
+  it.each(['今天天气怎么样', '明天北京会下雨吗', '驾驶证到期了怎么换证', '护照怎么办理', '附近有什么好吃的火锅店'])(
     'out of scope %s: no answer',
     (q) => {
       const a = index.ask(q);
@@ -113,6 +113,14 @@ describe('SearchIndex on the real knowledge: what it does not answer', () => {
       expect(a.suggestions.length).toBeLessThanOrEqual(3);
     },
   );
+
+  it.each([
+    ['公积金怎么提取', 'referral-housing-fund'],
+    ['医保报销比例多少', 'referral-medical-insurance'],
+    ['收到货款的会计分录怎么做', 'referral-bookkeeping'],
+  ])('another authority\'s matter %s: a referral, never an answer of ours', (q, id) => {
+    expect(index.ask(q)).toMatchObject({ answered: true, id, kind: 'referral', reason: 'referred', category: '转办' });
+  });
 
   it.each([
     ['留抵退税', /^vat-refund-/],
