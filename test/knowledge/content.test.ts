@@ -66,16 +66,18 @@ function expectFloors(file: string, minCases: number, floors: { top1: number; to
 }
 
 describe.skipIf(!existsSync(DEV))(`evaluation floors on the public dev set${skipped(DEV)}`, () => {
-  it('top-1 >= 95%, top-3 >= 98%, out-of-scope rejection >= 90%', () => {
-    expectFloors(DEV, 100, { top1: 0.95, top3: 0.98, rejection: 0.9 });
+  // The decision trades a few answers for fewer wrong ones (src/core/search/decision.ts): dev top-1
+  // 92.6%, wrong answers 1.6% when these floors were set.
+  it('top-1 >= 90%, top-3 >= 97%, out-of-scope rejection >= 95%', () => {
+    expectFloors(DEV, 100, { top1: 0.9, top3: 0.97, rejection: 0.95 });
   });
 });
 
 describe('evaluation floors on our own generalisation set (test/eval/own.jsonl)', () => {
-  // Floors a few points under the figures when they were set (top-1 76.7%, top-3 92.2%, rejection
-  // 96.0%), so that a regression fails while tuning noise does not.
-  it('top-1 >= 72%, top-3 >= 90%, out-of-scope rejection >= 90%', () => {
-    expectFloors(OWN, 150, { top1: 0.72, top3: 0.9, rejection: 0.9 });
+  // Floors a few points under the figures when they were set (top-1 73.9%, top-3 88.3%, rejection
+  // 100%), so that a regression fails while tuning noise does not.
+  it('top-1 >= 70%, top-3 >= 85%, out-of-scope rejection >= 95%', () => {
+    expectFloors(OWN, 150, { top1: 0.7, top3: 0.85, rejection: 0.95 });
   });
 
   it('every expected topic of our set is an entry of the knowledge', () => {

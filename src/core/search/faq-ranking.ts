@@ -41,8 +41,10 @@ export const WORD_WEIGHT = {
 const FAQ_FIELDS = { title: 3, questions: 2, keywords: 2, answer: 1 } as const;
 /** The fields that say what an entry is about; the answer also holds where to do it, for every entry. */
 const PROFILE_FIELDS = ['title', 'questions', 'keywords'] as const;
-/** Candidates re-ranked per question. */
+/** Candidates re-ranked per question, by lunr's score... */
 const CANDIDATES = 10;
+/** ...and any entry whose title, questions or keywords hold a word this close to the question's heaviest. */
+const HEAVY_SHARE = 0.8;
 
 /** One candidate entry for a question, with the figures the decision reads. */
 export interface Hit {
@@ -185,7 +187,13 @@ export class FaqRanking {
     const unknown = groups.reduce((sum, g) => sum + (g.members.some((t) => this.documentFrequency(t) > 0) ? 0 : g.weight), 0);
     const question: QuestionFigures = { unknownShare: total > 0 ? unknown / total : 0, terms: groups.length };
     if (total === 0) return { hits: [], question };
-    const found = this.scores.search(weights).slice(0, CANDIDATES);
+    // lunr's own idf runs over the answers too, where every entry names 12366 and 电子税务局: an entry
+    // whose title or keywords hold the question's heaviest word joins the candidates whatever its
+    // lunr score.
+    const all = this.scores.search(weights);
+    const heaviest = Math.max(...weights.values());
+    const heavy = [...weights].filter(([, w]) => w >= HEAVY_SHARE * heaviest).map(([t]) => t);
+    const found = all.filter((r, i) => i < CANDIDATES || heavy.some((t) => this.describes(t, r.ref)));
     const norm = [...weights.values()].reduce((sum, w) => sum + w * w, 0);
     const top = Math.max(...found.map((r) => r.score), Number.MIN_VALUE);
     const hits: Hit[] = [];
@@ -247,9 +255,16 @@ export class FaqRanking {
     return shared / phrasing.weight;
   }
 
-  /** Where a word stands between plain language (0) and a term (1), by its specificity. */
+  /**
+   * Where a known word stands between plain language (0) and a term (1), by its specificity. A
+   * sequence the dictionary does not know (the HMM joined 能交 or 交了 in a phrasing and in a question
+   * alike) is plain language, whatever the general corpus, which has never seen it, says.
+   */
   private termness(term: string): number {
     const u = WORD_WEIGHT;
+    // A number the knowledge itself uses is a name (12366, 12333), not a figure of the question.
+    if (/^\d+$/.test(term)) return 1;
+    if (!/^[a-z]+$/.test(term) && !this.analyzer.isWord(term)) return 0;
     return Math.min(1, Math.max(0, (this.analyzer.specificity(term) - u.plain) / (u.specific - u.plain)));
   }
 

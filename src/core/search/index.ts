@@ -160,7 +160,10 @@ export class SearchIndex {
    */
   private reading(analysis: Analysis, now: Date): Reading {
     const corrections = this.soundAlike.correct(analysis.normalized);
-    const explained = (t: string): boolean => this.faq.documentFrequency(t) === 0 && corrections.some((c) => c.from.includes(t) || t.includes(c.from));
+    // A word read by its sound stands for what was typed; an unread single syllable of pinyin (zai, na)
+    // is a function word typed in letters.
+    const explained = (t: string): boolean =>
+      this.faq.documentFrequency(t) === 0 && (corrections.some((c) => c.from.includes(t) || t.includes(c.from)) || this.soundAlike.isSyllable(t));
     const own = new Set(analysis.terms.filter((t) => !explained(t)));
     const shares = new Map<string, number>();
     for (const c of corrections) if (!own.has(c.to)) shares.set(c.to, SOUND_ALIKE_SHARE);

@@ -60,6 +60,8 @@ export class SoundAlike {
   /** Pinyin keys a run of Latin letters may be split into: knowledge words and function words. */
   private readonly latinKeys = new Map<string, string | null>();
   private readonly longestKey: number;
+  /** Every syllable of the knowledge's words and function words. */
+  private readonly syllables = new Set<string>();
 
   constructor(
     vocabulary: Iterable<VocabularyWord>,
@@ -69,6 +71,7 @@ export class SoundAlike {
     for (const { surface, canonical, entries } of vocabulary) {
       if (![...surface].every((ch) => HAN.test(ch))) continue;
       this.known.add(surface);
+      for (const s of syllables(surface)) this.syllables.add(s);
       if (surface.length < 2) continue;
       const sound = syllables(surface).join('');
       let words = this.bySound.get(sound);
@@ -80,12 +83,21 @@ export class SoundAlike {
       if (best) this.latinKeys.set(sound, best);
     }
     for (const w of stopwords) {
+      if ([...w].every((ch) => HAN.test(ch))) for (const s of syllables(w)) this.syllables.add(s);
       if (w.length >= 2 && [...w].every((ch) => HAN.test(ch))) {
         const sound = syllables(w).join('');
         if (!this.latinKeys.has(sound)) this.latinKeys.set(sound, null);
       }
     }
     this.longestKey = Math.max(0, ...[...this.latinKeys.keys()].map((k) => k.length));
+  }
+
+  /**
+   * Whether Latin letters are one syllable of pinyin: unread, such a piece (zai, na, ma) is a
+   * function word typed in pinyin, not a word of the question.
+   */
+  isSyllable(letters: string): boolean {
+    return this.syllables.has(letters);
   }
 
   /** Corrections for a normalised question, in the order they occur. */
@@ -130,7 +142,7 @@ export class SoundAlike {
     const cover = Array.from({ length: run.length }, () => ({ start: -1, end: -1 }));
     for (let i = 0; i < run.length; ) {
       let length = 0;
-      for (let l = Math.min(MAX_WORD, run.length - i); l >= 2; l--) {
+      for (let l = Math.min(MAX_WORD, run.length - i); l >= 1; l--) {
         const w = run.slice(i, i + l);
         if (this.known.has(w) || this.tests.isStopword(w)) {
           length = l;

@@ -45,6 +45,7 @@ export interface Analysis {
 }
 
 const WORD = /[\p{Script=Han}a-z0-9]/u;
+const HAN_WORD = /^\p{Script=Han}+$/u;
 
 /** Turns text into search terms; the same function serves documents and queries. */
 export interface Analyzer {
@@ -77,7 +78,18 @@ export function createAnalyzer(segmenter: Segmenter | Cut, lexicon: Lexicon): An
   const withoutSmallTalk = (text: string): string => phrases.reduce((t, p) => (t.includes(p) ? t.split(p).join(' ') : t), text);
   // Aliases are replaced before stop words are dropped, so that a colloquial word mapped to a
   // standard function word (咋个 -> 怎么) is dropped like it.
-  const words = (text: string): string[] => cut(text).map((w) => w.replace(NOT_WORD, ''));
+  // The HMM joins a particle to the word before it when neither is in the dictionary as a pair (办伐,
+  // 交了): a sequence the dictionary does not know sheds the function characters at its ends.
+  const isParticle = (ch: string): boolean => lexicon.stopwords.has(canonical(ch));
+  const shed = (w: string): string => {
+    if (w.length < 2 || isWord(w) || !HAN_WORD.test(w)) return w;
+    let from = 0;
+    let to = w.length;
+    while (to - from > 1 && isParticle(w[to - 1] as string)) to--;
+    while (to - from > 1 && isParticle(w[from] as string)) from++;
+    return w.slice(from, to);
+  };
+  const words = (text: string): string[] => cut(text).map((w) => shed(w.replace(NOT_WORD, '')));
   const keep = (tokens: readonly string[]): string[] =>
     tokens.map(canonical).filter((w) => w.length > 0 && WORD.test(w) && !lexicon.stopwords.has(w) && !lexicon.smallTalk.has(w));
   const terms = (normalizedText: string): string[] => keep(words(withoutSmallTalk(normalizedText)));

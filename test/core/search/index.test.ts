@@ -141,6 +141,64 @@ describe('SearchIndex on the real knowledge: what it does not answer', () => {
   });
 });
 
+/**
+ * What answer quality round two pinned down, with questions of our own (not from any evaluation set):
+ * the key term typed by sound or in pinyin, dialect wording, traditional and variant characters, a
+ * neighbouring domain's question that shares a word with an entry, a greeting addressed by name, and
+ * a question that is word for word an entry's title.
+ */
+describe('SearchIndex on the real knowledge: round two', () => {
+  it.each([
+    ['申暴期限是每月几号', 'filing-deadline'],
+    ['核顶征收是啥意思', 'assessed-collection'],
+    ['留抵腿税要啥条件', 'vat-refund-eligibility'],
+  ])('a homophone typo of the key term: %s -> %s', (q, id) => {
+    const a = index.ask(q);
+    expect(a).toMatchObject({ answered: true, id });
+    expect(index.explain(q).corrections.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['geshui huisuan 几号截止', 'iit-annual-reconciliation'],
+    ['fapiao diule zenme ban', 'invoice-lost'],
+    ['linghuo jiuye shebao zai nali jiao', 'social-insurance-payment'],
+  ])('pinyin letters, whole or in part: %s -> %s', (q, id) => {
+    expect(index.ask(q)).toMatchObject({ answered: true, id });
+  });
+
+  it.each([
+    ['侬晓得发票丢脱了哪能弄伐', 'invoice-lost'],
+    ['俺们个体户不干了，税务上咋整', 'deregister-individual'],
+  ])('dialect and colloquial wording: %s -> %s', (q, id) => {
+    expect(index.ask(q)).toMatchObject({ answered: true, id });
+  });
+
+  it('dialect words are no evidence: they add nothing to the terms', () => {
+    const plain = index.explain('发票丢了怎么办').terms.map((t) => t.term);
+    expect(index.explain('侬晓得发票丢了哪能办伐').terms.map((t) => t.term).filter((t) => !plain.includes(t))).toEqual([]);
+  });
+
+  it.each([
+    ['發票丟失了怎麼辦', 'invoice-lost'],
+    ['個體戶註銷要去稅務局嗎', 'deregister-individual'],
+  ])('traditional characters: %s -> %s', (q, id) => {
+    expect(index.ask(q)).toMatchObject({ answered: true, id });
+  });
+
+  it.each(['车险理赔要多久到账', '附近哪家银行信用卡额度高', '出入境办护照要带啥'])('a neighbouring domain gets no answer of ours: %s', (q) => {
+    const a = index.ask(q);
+    expect(a.answered && a.kind !== 'referral').toBe(false);
+  });
+
+  it.each(['春风你好呀', '@春风税务助手 早上好', '小春风在不在'])('a greeting by the bot\'s name is small talk: %s', (q) => {
+    expect(index.ask(q)).toMatchObject({ answered: false, reason: 'small_talk', suggestions: [] });
+  });
+
+  it('answers a question that is word for word an entry\'s title, however close its neighbours', () => {
+    for (const e of index.entries.filter((x) => x.kind === 'faq').slice(0, 40)) expect(index.ask(e.title).id, e.title).toBe(e.id);
+  });
+});
+
 describe('SearchIndex on the real knowledge: validity dates', () => {
   // Entries with an end date in the real knowledge: the index must stop serving them after it.
   const dated = (): { id: string; until: string }[] =>
