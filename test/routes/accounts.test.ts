@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../helpers/build.js';
-import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
+import { BOTH_DATABASES, TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
 import { removeDir, tempDir } from '../helpers/knowledge.js';
 
 const ADMIN = 'test-admin-token';
@@ -140,10 +140,7 @@ describe('accounts over HTTP', () => {
   });
 });
 
-describe.each([
-  { label: 'SQLite', pg: false },
-  { label: TEST_PG_URL ? 'PostgreSQL' : 'PostgreSQL (skipped: TEST_DATABASE_URL not set)', pg: true },
-])('accounts across two instances on one database ($label)', ({ pg }) => {
+describe.each(BOTH_DATABASES)('accounts across two instances on one database ($label)', ({ pg }) => {
   it.skipIf(pg && !TEST_PG_URL)('an account created on one instance signs in on the other, and is refused there once disabled', async () => {
     const dir = tempDir('chunfeng-accounts-');
     const schema = pg && TEST_PG_URL ? await freshPostgresSchema(TEST_PG_URL) : null;
