@@ -19,6 +19,7 @@ import type { Store } from './store/index.js';
 import health from './routes/health.js';
 import ask from './routes/ask.js';
 import accounts from './routes/accounts.js';
+import web from './routes/web.js';
 import metrics from './routes/metrics.js';
 import { VERSION } from './version.js';
 
@@ -39,6 +40,8 @@ export interface AppOptions {
   readonly announce?: (line: string) => void;
   /** Pauses before a channel that failed to start is tried again (tests shorten them). */
   readonly startRetry?: StartRetry;
+  /** The built web pages' folder; dist/web by default (tests point it elsewhere). */
+  readonly webRoot?: string;
 }
 
 /** One schema violation in plain Chinese: which field, and what it should be. */
@@ -119,6 +122,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(health);
   await fastify.register(ask, { perMinute: opts.config.askRatePerMinute });
   await fastify.register(accounts);
+  await fastify.register(web, { root: opts.webRoot });
   await fastify.register(metrics, { token: opts.config.metricsToken });
 };
 

@@ -16,6 +16,8 @@ export interface BuildOptions {
   readonly index?: SearchIndex | null;
   /** Where log lines go: nowhere by default; a stream of JSON lines to look at what was logged. */
   readonly log?: LogTarget;
+  /** The built web pages' folder; the package's dist/web by default. */
+  readonly webRoot?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     ...options.env,
   });
   const index = options.index === undefined ? realKnowledgeIndex() : (options.index ?? undefined);
-  const fastify = await buildServer(config, { index }, options.log ?? false);
+  const fastify = await buildServer(config, { index, webRoot: options.webRoot }, options.log ?? false);
   fastify.addHook('onClose', async () => removeDir(dir));
   return fastify;
 }
