@@ -58,7 +58,7 @@ export default fp<AuthPluginOptions>(
     } else {
       const token = newToken();
       if (await accounts.createOnce(FIRST_ADMIN, '管理员', 'admin', token)) {
-        (opts.announce ?? ((line) => process.stderr.write(`${line}\n`)))(`首次启动已生成管理员令牌（只显示这一次，请妥善保存）：${token}`);
+        (opts.announce ?? ((line) => process.stderr.write(`${line}\n`)))(`首次启动已生成管理员令牌（只显示这一次，请妥善保存；登录控制台 /console/ 时使用）：${token}`);
       }
     }
 

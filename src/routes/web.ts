@@ -75,6 +75,11 @@ const web: FastifyPluginAsync<WebRouteOptions> = async (fastify, opts) => {
 
   // wildcard: false routes exactly the files built at start; anything else stays the API's JSON 404.
   await fastify.register(fastifyStatic, { root, wildcard: false, cacheControl: false, setHeaders: cacheHeaders });
+  // What a newcomer who just ran `npm start` should open, in the log beside Fastify's own "listening" line.
+  fastify.addHook('onListen', async () => {
+    const origin = fastify.listeningOrigin;
+    fastify.log.info({ tryPage: `${origin}/`, console: `${origin}/console/` }, `在线试用：${origin}/ ，控制台：${origin}/console/`);
+  });
   fastify.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 301));
   fastify.get('/console/*', { schema: { hide: true } }, async (_request, reply) => reply.sendFile('console/index.html'));
 };

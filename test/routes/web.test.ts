@@ -90,6 +90,20 @@ describe('the web pages', () => {
   });
 });
 
+describe('start-up', () => {
+  it('logs where to open the try page and the console once listening', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const listening = await build({ webRoot: dir, log: { write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    try {
+      await listening.listen({ host: '127.0.0.1', port: 0 });
+      const origin = `http://127.0.0.1:${(listening.server.address() as { port: number }).port}`;
+      expect(lines).toContainEqual(expect.objectContaining({ msg: `在线试用：${origin}/ ，控制台：${origin}/console/`, tryPage: `${origin}/`, console: `${origin}/console/` }));
+    } finally {
+      await listening.close();
+    }
+  });
+});
+
 describe('the web pages not built (tsc only)', () => {
   it('/ and /console/ answer a short Chinese note on how to build them; the API works', async () => {
     const empty = tempDir('chunfeng-web-none-');
