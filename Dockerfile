@@ -1,9 +1,11 @@
-# Build: native addons (nodejieba, better-sqlite3) compile here; dev dependencies build dist/.
+# Build: native addons (nodejieba, better-sqlite3) compile here; dev dependencies build dist/ (the
+# server with tsc, the web pages with Vite into dist/web).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY web ./web
 RUN npm ci && npm prune --omit=dev
 
 # Run: production dependencies only, a non-root user, the knowledge and statutes inside, data on a volume.

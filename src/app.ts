@@ -18,6 +18,8 @@ import type { StartRetry } from './plugins/channels.js';
 import type { Store } from './store/index.js';
 import health from './routes/health.js';
 import ask from './routes/ask.js';
+import accounts from './routes/accounts.js';
+import web from './routes/web.js';
 import metrics from './routes/metrics.js';
 import { VERSION } from './version.js';
 
@@ -38,6 +40,8 @@ export interface AppOptions {
   readonly announce?: (line: string) => void;
   /** Pauses before a channel that failed to start is tried again (tests shorten them). */
   readonly startRetry?: StartRetry;
+  /** The built web pages' folder; dist/web by default (tests point it elsewhere). */
+  readonly webRoot?: string;
 }
 
 /** One schema violation in plain Chinese: which field, and what it should be. */
@@ -54,6 +58,10 @@ function describeValidation(v: { keyword: string; instancePath: string; params: 
       return `${field} 应为${({ string: '文字', number: '数字', integer: '整数', object: '对象', array: '列表', boolean: '布尔值' } as Record<string, string>)[String(v.params.type)] ?? String(v.params.type)}`;
     case 'additionalProperties':
       return `不认识的字段 ${String(v.params.additionalProperty)}`;
+    case 'enum':
+      return `${field} 应为 ${(v.params.allowedValues as unknown[]).map(String).join('、')} 之一`;
+    case 'pattern':
+      return `${field} 格式不正确`;
     default:
       return `${field} 不符合要求`;
   }
@@ -92,7 +100,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   });
 
   await fastify.register(swagger, {
-    openapi: { info: { title: '春风 Chunfeng API', description: '税务群聊问答助手网关', version: VERSION } },
+    openapi: {
+      info: { title: '春风 Chunfeng API', description: '税务群聊问答助手网关', version: VERSION },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: '账号令牌：Authorization: Bearer <令牌>' } } },
+    },
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(rateLimit, {
@@ -110,6 +121,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
 
   await fastify.register(health);
   await fastify.register(ask, { perMinute: opts.config.askRatePerMinute });
+  await fastify.register(accounts);
+  await fastify.register(web, { root: opts.webRoot });
   await fastify.register(metrics, { token: opts.config.metricsToken });
 };
 

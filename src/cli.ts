@@ -8,6 +8,8 @@ import { loadKnowledge } from './knowledge/load.js';
 import type { Answer, SearchIndex } from './core/search/index.js';
 import { percent, score, type EvalCase, type Tally } from './core/eval/score.js';
 import { formatAnswer } from './core/conversation/format.js';
+import { ACCOUNT_ROLES, ROLE_LABELS, checkAccountName, isAccountRole } from './core/accounts.js';
+import { openStore, type Account, type Store } from './store/index.js';
 
 const USAGE = `用法：chunfeng <命令>
   serve                       启动网关（npm start 即此命令）
@@ -15,7 +17,12 @@ const USAGE = `用法：chunfeng <命令>
                               回答问题；不给问题时从标准输入逐行读取；--explain 显示分词和候选
   kb lint                     检查知识库，每个问题输出“文件:行: 说明”
   kb export                   以 JSON 数组输出全部条目
-  eval FILE.jsonl [--json]    用 {"q","topic"} 题集评测：top-1、top-3、拒答率、答错率，按分类和问法统计`;
+  eval FILE.jsonl [--json]    用 {"q","topic"} 题集评测：top-1、top-3、拒答率、答错率，按分类和问法统计
+  user add --role agent|staff|admin --name 名称 [--json]
+                              新建控制台账号（坐席、业务人员、管理员），令牌只显示这一次
+  user list [--json]          列出全部账号（编号、名称、角色、状态）
+  user disable 编号           停用账号，其令牌随即失效
+  user enable 编号            重新启用停用的账号，原令牌恢复有效`;
 
 function indexFor(config: Config): SearchIndex {
   return openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: config.cacheDir }).index;
@@ -104,13 +111,102 @@ function evaluate(config: Config, args: string[]): number {
   return 0;
 }
 
-/** A table's first column, padded to 16 terminal cells: a Chinese character takes two. */
-function column(name: string): string {
+/** A table column, padded to `cells` terminal cells (16 by default): a Chinese character takes two. */
+function column(name: string, cells = 16): string {
   const width = [...name].reduce((w, ch) => w + (/[\u1100-\uffdc]/u.test(ch) ? 2 : 1), 0);
-  return name + ' '.repeat(Math.max(1, 16 - width));
+  return name + ' '.repeat(Math.max(1, cells - width));
 }
 
+/** A mistake in how a command was called: the message, then the usage; exit code 2. */
 class UsageError extends Error {}
+
+/** A command that was called right but could not be done (no such account): the message only; exit code 1. */
+class CommandError extends Error {}
+
+/** parseArgs with its refusals (unknown flag, flag without a value) said in Chinese, as usage errors. */
+function parse<O extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const flag = /'(-{1,2}[^' ]+)/.exec((err as Error).message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`不认识的参数：${flag}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`参数 ${flag} 的值不正确（${flag} 后面要跟一个值）`);
+    throw err;
+  }
+}
+
+/** An instant as staff in China read it: 2026-11-22 16:30. */
+function chinaTime(at: Date): string {
+  return at.toLocaleString('sv-SE', { timeZone: 'Asia/Shanghai' }).slice(0, 16);
+}
+
+/** An account as the API shows it (`--json`). */
+function accountJson(a: Account): Record<string, unknown> {
+  return { id: a.id, name: a.name, role: a.role, createdAt: a.createdAt.toISOString(), disabledAt: a.disabledAt?.toISOString() ?? null };
+}
+
+/** Runs `work` with the store of DATABASE_URL open (migrated if needed), and closes it. */
+async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config.databaseUrl);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `chunfeng user ...`: accounts of the console and the staff API, straight in the database the
+ * server uses, for the first accounts and for whoever has the server but no admin token.
+ */
+async function user(config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'add': {
+      const { values, positionals } = parse(rest, { role: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean', default: false } });
+      if (positionals.length > 0) throw new UsageError(`user add 不接受多余的参数：${positionals.join(' ')}（名称里有空格时请加引号）`);
+      if (values.role === undefined || !isAccountRole(values.role)) throw new UsageError(`user add 需要 --role，应为 ${ACCOUNT_ROLES.join('、')} 之一`);
+      if (values.name === undefined) throw new UsageError('user add 需要 --name 名称');
+      const checked = checkAccountName(values.name);
+      if (!checked.ok) throw new UsageError(`--name 不正确：${checked.message}`);
+      const role = values.role;
+      const { account, token } = await withStore(config, (store) => store.accounts.create(checked.name, role));
+      if (values.json) process.stdout.write(`${JSON.stringify({ ...accountJson(account), token })}\n`);
+      else process.stdout.write(`已创建账号“${account.name}”（${ROLE_LABELS[account.role]}），编号 ${account.id}\n令牌只显示这一次，请交给本人妥善保存：\n${token}\n`);
+      return 0;
+    }
+    case 'list': {
+      const { values } = parse(rest, { json: { type: 'boolean', default: false } });
+      const accounts = await withStore(config, (store) => store.accounts.list());
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify(accounts.map(accountJson))}\n`);
+        return 0;
+      }
+      const idWidth = Math.max(4, ...accounts.map((a) => a.id.length)) + 2;
+      const lines = [`${column('编号', idWidth)}${column('名称', 22)}${column('角色', 10)}${column('创建时间', 18)}状态`];
+      for (const a of accounts) {
+        const state = a.disabledAt ? `已停用（${chinaTime(a.disabledAt)}）` : '在用';
+        lines.push(`${column(a.id, idWidth)}${column(a.name, 22)}${column(ROLE_LABELS[a.role], 10)}${column(chinaTime(a.createdAt), 18)}${state}`);
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return 0;
+    }
+    case 'disable':
+    case 'enable': {
+      const { positionals } = parse(rest, {});
+      const [id, ...extra] = positionals;
+      if (!id || extra.length > 0) throw new UsageError(`user ${sub} 需要一个账号编号（见 chunfeng user list）`);
+      const account = await withStore(config, (store) => (sub === 'disable' ? store.accounts.disable(id) : store.accounts.enable(id)));
+      if (!account) throw new CommandError(`没有编号为 ${id} 的账号（见 chunfeng user list）`);
+      const label = `账号“${account.name}”（${ROLE_LABELS[account.role]}）`;
+      process.stdout.write(sub === 'disable' ? `已停用${label}，其令牌随即失效\n` : `已启用${label}，原令牌恢复有效\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`未知的 user 子命令：${sub ?? '（空）'}`);
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -130,6 +226,8 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`未知的 kb 子命令：${rest[0] ?? '（空）'}`);
     case 'eval':
       return evaluate(config, rest);
+    case 'user':
+      return user(config, rest);
     case undefined:
     case 'help':
     case '--help':
@@ -146,7 +244,10 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError) {
+    if (err instanceof CommandError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 1;
+    } else if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`${err.message}\n${err instanceof UsageError ? `${USAGE}\n` : ''}`);
       process.exitCode = 2;
     } else {

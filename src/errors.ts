@@ -4,6 +4,7 @@ export const ErrorCodes = {
   UNAUTHORIZED: { status: 401, message: '缺少或错误的访问令牌' },
   FORBIDDEN: { status: 403, message: '没有权限执行此操作' },
   NOT_FOUND: { status: 404, message: '找不到请求的资源' },
+  CONFLICT: { status: 409, message: '与当前状态冲突，无法执行此操作' },
   TOO_LARGE: { status: 413, message: '请求内容过大' },
   RATE_LIMITED: { status: 429, message: '请求过于频繁，请稍后再试' },
   NOT_READY: { status: 503, message: '服务正在启动，请稍后再试' },

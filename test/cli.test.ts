@@ -7,6 +7,7 @@ import { PACKAGED_STATUTES } from '../src/config.js';
 import { loadKnowledge } from '../src/knowledge/load.js';
 import { openIndex } from '../src/knowledge/open.js';
 import { REAL_KNOWLEDGE, ROOT, faqFile, removeDir, seededCacheDir, tempDir, writeFiles } from './helpers/knowledge.js';
+import { openStore } from '../src/store/index.js';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
 /** The keys of one `chunfeng ask --json` line (docs/contracts.md). */
@@ -207,6 +208,72 @@ describe.concurrent('chunfeng', () => {
       const run = await chunfeng(['eval', file]);
       expect(run.code).not.toBe(0);
       expect(run.stderr).toContain(`${file}:2:`);
+    });
+  });
+
+  describe('chunfeng user', () => {
+    /** A database of its own for each test, as the tests run side by side. */
+    const database = (name: string): Record<string, string> => ({ DATABASE_URL: `sqlite:${join(work, 'data', `${name}.db`)}` });
+
+    it('add prints the token once, on its own last line; the token belongs to the new account', async () => {
+      const env = database('users-add');
+      const run = await chunfeng(['user', 'add', '--role', 'agent', '--name', '李工'], env);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^已创建账号“李工”（坐席），编号 \S+$/);
+      expect(lines[1]).toContain('令牌只显示这一次');
+      const token = lines[2] as string;
+      expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+
+      const store = await openStore(env.DATABASE_URL as string);
+      try {
+        expect(await store.accounts.byToken(token)).toMatchObject({ name: '李工', role: 'agent', disabledAt: null });
+      } finally {
+        await store.close();
+      }
+      // The list never shows a token.
+      const list = await chunfeng(['user', 'list'], env);
+      expect(list.stdout).toContain('李工');
+      expect(list.stdout).not.toContain(token);
+    });
+
+    it('list shows every account with its role and state; disable and enable change the state', async () => {
+      const env = database('users-list');
+      const added = await chunfeng(['user', 'add', '--role', 'staff', '--name', '第一分局 张科长', '--json'], env);
+      expect(added.code, added.stderr).toBe(0);
+      const account = JSON.parse(added.stdout) as { id: string; name: string; role: string; token: string; disabledAt: null };
+      expect(account).toMatchObject({ name: '第一分局 张科长', role: 'staff', disabledAt: null });
+
+      const disabled = await chunfeng(['user', 'disable', account.id], env);
+      expect(disabled.code, disabled.stderr).toBe(0);
+      expect(disabled.stdout).toBe('已停用账号“第一分局 张科长”（业务人员），其令牌随即失效\n');
+      const list = await chunfeng(['user', 'list'], env);
+      const row = list.stdout.split('\n').find((l) => l.startsWith(account.id)) as string;
+      expect(row).toMatch(/第一分局 张科长\s+业务人员\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+已停用（\d{4}-\d\d-\d\d \d\d:\d\d）$/);
+      const json = JSON.parse((await chunfeng(['user', 'list', '--json'], env)).stdout) as { id: string; disabledAt: string | null }[];
+      expect(json).toEqual([expect.objectContaining({ id: account.id, disabledAt: expect.any(String) })]);
+
+      expect((await chunfeng(['user', 'enable', account.id], env)).stdout).toBe('已启用账号“第一分局 张科长”（业务人员），原令牌恢复有效\n');
+      expect((await chunfeng(['user', 'list'], env)).stdout).toMatch(/业务人员\s+\S+ \S+\s+在用$/m);
+    });
+
+    it('says in Chinese what is wrong: exit 2 for a wrong call, 1 for an account that does not exist', async () => {
+      const env = database('users-wrong');
+      const cases: [string[], number, string][] = [
+        [['user', 'add', '--role', 'root', '--name', '李工'], 2, 'user add 需要 --role，应为 admin、staff、agent 之一'],
+        [['user', 'add', '--role', 'agent'], 2, 'user add 需要 --name 名称'],
+        [['user', 'add', '--role', 'agent', '--name', '  '], 2, '--name 不正确：名称不能为空'],
+        [['user', 'add', '--role', 'agent', '--nam', '李工'], 2, '不认识的参数：--nam'],
+        [['user', 'disable'], 2, 'user disable 需要一个账号编号（见 chunfeng user list）'],
+        [['user', 'disable', 'no-such-id'], 1, '没有编号为 no-such-id 的账号（见 chunfeng user list）'],
+        [['user', 'remove', 'x'], 2, '未知的 user 子命令：remove'],
+      ];
+      for (const [args, code, message] of cases) {
+        const run = await chunfeng(args, env);
+        expect(run.code, args.join(' ')).toBe(code);
+        expect(run.stderr.split('\n')[0], args.join(' ')).toBe(message);
+        expect(run.stdout).toBe('');
+      }
     });
   });
 

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { Account, AccountRole } from '../store/index.js';
+import { newToken, type Account, type AccountRole } from '../store/index.js';
 import { ChunfengError } from '../errors.js';
 
 declare module 'fastify' {
@@ -56,9 +56,9 @@ export default fp<AuthPluginOptions>(
     if (opts.adminToken) {
       if (!(await accounts.createOnce(FIRST_ADMIN, '管理员', 'admin', opts.adminToken))) await accounts.setToken(FIRST_ADMIN, opts.adminToken);
     } else {
-      const token = randomBytes(24).toString('base64url');
+      const token = newToken();
       if (await accounts.createOnce(FIRST_ADMIN, '管理员', 'admin', token)) {
-        (opts.announce ?? ((line) => process.stderr.write(`${line}\n`)))(`首次启动已生成管理员令牌（只显示这一次，请妥善保存）：${token}`);
+        (opts.announce ?? ((line) => process.stderr.write(`${line}\n`)))(`首次启动已生成管理员令牌（只显示这一次，请妥善保存；登录控制台 /console/ 时使用）：${token}`);
       }
     }
 

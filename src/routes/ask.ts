@@ -9,6 +9,12 @@ import type { Store } from '../store/index.js';
 /** Longest question accepted: a question, not a document. */
 export const MAX_QUESTION_LENGTH = 500;
 
+/**
+ * A browser's conversation id: random, made by the page (web/src/try/session.ts), long enough that
+ * nobody guesses another's. Never shorter than 16, so it cannot be the shared chat's own id.
+ */
+export const SESSION_PATTERN = '^[A-Za-z0-9_-]{16,64}$';
+
 const Suggestion = Type.Object({ id: Type.String(), title: Type.String(), score: Type.Number() });
 const AnswerSchema = Type.Object({
   q: Type.String(),
@@ -39,46 +45,73 @@ const ask: FastifyPluginAsyncTypebox<AskRouteOptions> = async (fastify, opts) =>
       schema: {
         summary: '向知识库提问',
         tags: ['问答'],
-        body: Type.Object({ q: Type.String({ minLength: 1, maxLength: MAX_QUESTION_LENGTH }) }, { additionalProperties: false }),
+        body: Type.Object({
+          q: Type.String({ minLength: 1, maxLength: MAX_QUESTION_LENGTH }),
+          entry: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: '所选候选条目的 id（点选“您是不是想问”中的一项）：直接回答该条目，q 为它的标题；条目已不存在时按 q 回答' })),
+          session: Type.Optional(Type.String({ pattern: SESSION_PATTERN, description: '网页生成的随机会话编号（16-64 个字母、数字、_ 或 -）：同一会话的提问存在同一个网页对话里' })),
+        }, { additionalProperties: false }),
         response: { 200: AnswerSchema },
       },
     },
     async (request) => {
-      const answer = fastify.knowledge.get().ask(withoutNul(request.body.q));
-      await record(fastify, answer).catch((err: unknown) => request.log.error({ err }, '网页提问未能存储'));
+      const { entry, session } = request.body;
+      const q = withoutNul(request.body.q);
+      const index = fastify.knowledge.get();
+      // A picked suggestion is answered with its entry, as a numbered reply is in a chat: asking its title could land on a neighbour.
+      const answer = (entry ? index.answerFor(entry, q) : null) ?? index.ask(q);
+      await record(fastify, answer, session ?? null).catch((err: unknown) => request.log.error({ err }, '网页提问未能存储'));
       return answer;
     },
   );
 };
 
-/** The chat all website questions are stored in: the widget names no one, and the gateway keeps no addresses. */
+/** The chat website questions without a session are stored in: such a client names no one, and the gateway keeps no addresses. */
 const WEB_CHAT = { channel: 'web', channelChatId: 'widget', kind: 'private' } as const;
 
 /** The web chat's id in each store, looked up once (ids never change once made). */
 const webChats = new WeakMap<Store, Promise<string>>();
 
-/**
- * Stores a website question with the decision and the reply as the taxpayer reads it, like a chat
- * message, and counts it in the metrics. A store that fails is logged, and the asker still gets the answer.
- */
-async function record(fastify: FastifyInstance, answer: Answer): Promise<void> {
-  const { store, metrics } = fastify;
-  const at = new Date();
-  metrics.messagesIn.inc({ channel: 'web' });
-  metrics.decisions.inc({ channel: 'web', reason: answer.reason });
+/** The shared chat's id, looked up once per store. */
+function sharedWebChat(store: Store, at: Date): Promise<string> {
   let chatId = webChats.get(store);
   if (!chatId) {
     chatId = store.identities.upsertChat(WEB_CHAT, at);
     webChats.set(store, chatId);
     chatId.catch(() => webChats.delete(store));
   }
-  const id = await chatId;
+  return chatId;
+}
+
+/**
+ * Where a website question is stored: with a session, a private chat of its own and a user for the
+ * browser, both named by the session id (so a later hand-over to a person can find the
+ * conversation and its asker); without one, the shared chat and no user.
+ */
+async function webConversation(store: Store, session: string | null, at: Date): Promise<{ chatId: string; userId: string | null }> {
+  if (session === null) return { chatId: await sharedWebChat(store, at), userId: null };
+  const [chatId, userId] = await Promise.all([
+    store.identities.upsertChat({ channel: 'web', channelChatId: session, kind: 'private' }, at),
+    store.identities.upsertUser({ channel: 'web', channelUserId: session }, at),
+  ]);
+  return { chatId, userId };
+}
+
+/**
+ * Stores a website question with the decision and the reply as the taxpayer reads it, like a chat
+ * message, and counts it in the metrics. A store that fails is logged, and the asker still gets the answer.
+ */
+async function record(fastify: FastifyInstance, answer: Answer, session: string | null): Promise<void> {
+  const { store, metrics } = fastify;
+  const at = new Date();
+  metrics.messagesIn.inc({ channel: 'web' });
+  metrics.decisions.inc({ channel: 'web', reason: answer.reason });
+  const { chatId, userId } = await webConversation(store, session, at);
   await Promise.all([
     store.messages.record({
-      channel: 'web', chatId: id, direction: 'in', text: answer.q, at,
+      channel: 'web', chatId, userId, direction: 'in', text: answer.q, at,
       decision: { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason },
     }),
-    store.messages.record({ channel: 'web', chatId: id, direction: 'out', text: formatAnswer(answer), at }),
+    store.messages.record({ channel: 'web', chatId, direction: 'out', text: formatAnswer(answer), at }),
   ]);
   metrics.messagesOut.inc({ channel: 'web' });
 }

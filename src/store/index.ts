@@ -7,7 +7,8 @@ import { identityRepository, type IdentityRepository } from './identities.js';
 import { messageRepository, type MessageRepository } from './messages.js';
 import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
 
-export type { Account, AccountRepository } from './accounts.js';
+export type { Account, AccountRepository, CreatedAccount } from './accounts.js';
+export { newToken } from './accounts.js';
 export type { BudgetRepository } from './budget.js';
 export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
 export type { DedupeRepository } from './dedupe.js';

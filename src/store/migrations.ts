@@ -94,6 +94,12 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .execute();
     },
   },
+  // 0003 is the outbox's, developed alongside; migrations apply in name order and only need distinct names.
+  '0004-accounts-disabled': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('accounts').addColumn('disabled_at', 'text').execute();
+    },
+  },
 };
 
 /** Names of the migrations applied, in this database's own table. */

@@ -1,4 +1,7 @@
 import type { Insertable, Selectable } from 'kysely';
+import type { AccountRole } from '../core/accounts.js';
+
+export type { AccountRole } from '../core/accounts.js';
 
 /**
  * Timestamps are stored as ISO 8601 UTC text from `Date#toISOString()`
@@ -94,14 +97,14 @@ export interface SendBudgetTable {
 /** Who may use the staff API and the console: bearer tokens are stored only as SHA-256 hashes. */
 export interface AccountsTable {
   id: string;
+  /** The name shown in the console and beside an agent's replies in the chats. */
   name: string;
   role: AccountRole;
   token_hash: string;
   created_at: StoredTime;
+  /** When an admin disabled the account (its token is refused from then on); null while it is in use. */
+  disabled_at: StoredTime | null;
 }
-
-/** What an account may do: admins everything, agents tickets, staff notices and the knowledge base. */
-export type AccountRole = 'admin' | 'agent' | 'staff';
 
 /** The whole schema as Kysely sees it; every row type in the store derives from this. */
 export interface Database {

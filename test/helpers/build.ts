@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import type { SearchIndex } from '../../src/core/search/index.js';
-import { buildServer } from '../../src/server.js';
+import { buildServer, type LogTarget } from '../../src/server.js';
 import { REAL_KNOWLEDGE, realKnowledgeIndex, removeDir, seededCacheDir, tempDir } from './knowledge.js';
 
 /** How to build the app for one test. */
@@ -14,6 +14,10 @@ export interface BuildOptions {
    * app to load it itself from KNOWLEDGE_DIR after start, as `chunfeng serve` does.
    */
   readonly index?: SearchIndex | null;
+  /** Where log lines go: nowhere by default; a stream of JSON lines to look at what was logged. */
+  readonly log?: LogTarget;
+  /** The built web pages' folder; the package's dist/web by default. */
+  readonly webRoot?: string;
 }
 
 /**
@@ -28,11 +32,11 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     DATA_DIR: join(dir, 'data'),
     DATABASE_URL: `sqlite:${join(dir, 'data', 'chunfeng.db')}`,
     ADMIN_TOKEN: 'test-admin-token',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: options.log ? 'info' : 'silent',
     ...options.env,
   });
   const index = options.index === undefined ? realKnowledgeIndex() : (options.index ?? undefined);
-  const fastify = await buildServer(config, { index }, false);
+  const fastify = await buildServer(config, { index, webRoot: options.webRoot }, options.log ?? false);
   fastify.addHook('onClose', async () => removeDir(dir));
   return fastify;
 }

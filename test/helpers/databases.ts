@@ -4,6 +4,12 @@ import pg from 'pg';
 /** TEST_DATABASE_URL, or null: PostgreSQL suites are then skipped and say so. */
 export const TEST_PG_URL = process.env.TEST_DATABASE_URL?.trim() || null;
 
+/** The two databases for `describe.each`: `pg` true for PostgreSQL, whose label says when it is skipped. */
+export const BOTH_DATABASES = [
+  { label: 'SQLite', pg: false },
+  { label: TEST_PG_URL ? 'PostgreSQL' : 'PostgreSQL (skipped: TEST_DATABASE_URL not set)', pg: true },
+] as const;
+
 /** Runs `run` with a connected client, and disconnects. */
 export async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });

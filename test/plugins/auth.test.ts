@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
 import type { ChannelAdapter } from '../../src/channels/channel.js';
 import { realKnowledgeIndex, removeDir, tempDir } from '../helpers/knowledge.js';
-import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
+import { BOTH_DATABASES, TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
 import { AUTH_FAILURES } from '../../src/plugins/auth.js';
 
 const apps: FastifyInstance[] = [];
@@ -79,10 +79,7 @@ describe('admin token and roles', () => {
   });
 });
 
-describe.each([
-  { label: 'SQLite', pg: false },
-  { label: TEST_PG_URL ? 'PostgreSQL' : 'PostgreSQL (skipped: TEST_DATABASE_URL not set)', pg: true },
-])('wrong bearer tokens throttled per client on $label', ({ pg }) => {
+describe.each(BOTH_DATABASES)('wrong bearer tokens throttled per client on $label', ({ pg }) => {
   it.skipIf(pg && !TEST_PG_URL)(`refuses every token with 429 after ${AUTH_FAILURES.limit} wrong ones from one address, and only from that one`, async () => {
     const dir = tempDir('chunfeng-auth-');
     dirs.push(dir);

@@ -4,7 +4,7 @@ import { MAX_QUESTION_LENGTH } from '../../src/routes/ask.js';
 import { build } from '../helpers/build.js';
 import { join } from 'node:path';
 import { realKnowledgeIndex, removeDir, tempDir } from '../helpers/knowledge.js';
-import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
+import { BOTH_DATABASES, TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
 
 /** The keys of one `chunfeng ask --json` line (docs/contracts.md). */
 const CONTRACT_KEYS = ['q', 'answered', 'id', 'title', 'score', 'answer', 'suggestions'];
@@ -69,6 +69,17 @@ describe('POST /api/ask', () => {
     }
   });
 
+  it('answers a picked suggestion with its entry, and falls back to the question when the entry is gone', async () => {
+    const vague = (await ask({ q: '留抵退税' })).json() as { answered: boolean; suggestions: { id: string; title: string }[] };
+    expect(vague.answered).toBe(false);
+    const [first] = vague.suggestions;
+    const picked = (await ask({ q: first!.title, entry: first!.id })).json();
+    expect(picked).toMatchObject({ q: first!.title, answered: true, id: first!.id, title: first!.title });
+    // The entry decides, not the words: the vague question with an entry picked is that entry's answer.
+    expect((await ask({ q: '留抵退税', entry: first!.id })).json()).toMatchObject({ answered: true, id: first!.id });
+    expect((await ask({ q: '发票弄丢了怎么处理', entry: 'no-such-entry' })).json()).toMatchObject({ answered: true, id: 'invoice-lost' });
+  });
+
   it(`accepts a question of exactly ${MAX_QUESTION_LENGTH} characters`, async () => {
     expect((await ask({ q: '发'.repeat(MAX_QUESTION_LENGTH) })).statusCode).toBe(200);
   });
@@ -83,6 +94,9 @@ describe('POST /api/ask: bad requests get 400 CHUNFENG_BAD_REQUEST', () => {
     ['a JSON array', '["发票丢了"]', { 'content-type': 'application/json' }],
     ['a plain-text body', '发票丢了', { 'content-type': 'text/plain' }],
     [`a q over ${MAX_QUESTION_LENGTH} characters`, { q: '发'.repeat(MAX_QUESTION_LENGTH + 1) }, {}],
+    ['a session too short to be random', { q: '发票丢了', session: 'abc' }, {}],
+    ['a session with other characters', { q: '发票丢了', session: '0123456789abcdef/../x' }, {}],
+    ['an empty entry', { q: '发票丢了', entry: '' }, {}],
   ])('%s', async (_what, payload, headers) => {
     const res = await ask(payload, headers);
     expect(res.statusCode).toBe(400);
@@ -95,6 +109,7 @@ describe('POST /api/ask: bad requests get 400 CHUNFENG_BAD_REQUEST', () => {
     expect(await message({ question: '发票丢了' })).toContain('缺少字段 q');
     expect(await message({ q: '发'.repeat(MAX_QUESTION_LENGTH + 1) })).toBe(`请求格式不正确：q 太长，最多 ${MAX_QUESTION_LENGTH} 个字`);
     expect(await message('{"q": 发票丢了', { 'content-type': 'application/json' })).toContain('请求体应为 JSON');
+    expect(await message({ q: '发票丢了', session: 'abc' })).toBe('请求格式不正确：session 格式不正确');
   });
 
   it('a body over the size limit gets 413 CHUNFENG_TOO_LARGE', async () => {
@@ -212,10 +227,39 @@ describe('POST /api/ask behind a proxy (TRUST_PROXY)', () => {
   });
 });
 
-describe.each([
-  { label: 'SQLite', pg: false },
-  { label: TEST_PG_URL ? 'PostgreSQL' : 'PostgreSQL (skipped: TEST_DATABASE_URL not set)', pg: true },
-])('POST /api/ask with U+0000 in the question on $label', ({ pg }) => {
+describe.each(BOTH_DATABASES)('POST /api/ask with a session on $label', ({ pg }) => {
+  it.skipIf(pg && !TEST_PG_URL)('stores each browser\'s questions in a chat of its own, with the browser as the asker', async () => {
+    const schema = pg && TEST_PG_URL ? await freshPostgresSchema(TEST_PG_URL) : null;
+    const fresh = await build(schema ? { env: { DATABASE_URL: schema.url } } : {});
+    try {
+      const [one, two] = ['a1B2c3D4e5F6g7H8i9J0k1L2', 'Zz_-0000111122223333'];
+      const post = (payload: object) => fresh.inject({ method: 'POST', url: '/api/ask', payload });
+      expect((await post({ q: '发票丢了怎么办', session: one })).statusCode).toBe(200);
+      expect((await post({ q: '公积金怎么提取', session: two })).statusCode).toBe(200);
+      expect((await post({ q: '个体户怎么注销', session: one })).statusCode).toBe(200);
+      expect((await post({ q: '你好' })).statusCode).toBe(200);
+
+      const conversation = async (session: string) => {
+        const chatId = await fresh.store.identities.upsertChat({ channel: 'web', channelChatId: session, kind: 'private' });
+        const userId = await fresh.store.identities.upsertUser({ channel: 'web', channelUserId: session });
+        return { userId, messages: await fresh.store.messages.recent(chatId, 10) };
+      };
+      const first = await conversation(one);
+      expect(first.messages.map((m) => [m.direction, m.direction === 'in' ? m.text : '']))
+        .toEqual([['in', '发票丢了怎么办'], ['out', ''], ['in', '个体户怎么注销'], ['out', '']]);
+      expect(first.messages.filter((m) => m.direction === 'in').every((m) => m.userId === first.userId)).toBe(true);
+      expect((await conversation(two)).messages.map((m) => m.text)).toContain('公积金怎么提取');
+      // Without a session, the shared chat as before.
+      const shared = await fresh.store.identities.upsertChat({ channel: 'web', channelChatId: 'widget', kind: 'private' });
+      expect((await fresh.store.messages.recent(shared, 10)).map((m) => [m.text, m.userId])[0]).toEqual(['你好', null]);
+    } finally {
+      await fresh.close();
+      await schema?.cleanup();
+    }
+  });
+});
+
+describe.each(BOTH_DATABASES)('POST /api/ask with U+0000 in the question on $label', ({ pg }) => {
   it.skipIf(pg && !TEST_PG_URL)('answers the question without it and stores it without it', async () => {
     const schema = pg && TEST_PG_URL ? await freshPostgresSchema(TEST_PG_URL) : null;
     const fresh = await build(schema ? { env: { DATABASE_URL: schema.url } } : {});

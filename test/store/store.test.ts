@@ -1,9 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import { openStore, type Store } from '../../src/store/index.js';
+import { hashToken } from '../../src/store/accounts.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 import { TEST_PG_URL, freshPostgresSchema, withClient } from '../helpers/databases.js';
 
 /** A fresh, empty database for one test, and how to throw it away. */
@@ -31,6 +35,16 @@ const at = (ms: number): Date => new Date(T0.getTime() + ms);
 const MINUTE = 60_000;
 const times = <T>(n: number, f: (i: number) => Promise<T>): Promise<T[]> => Promise.all(Array.from({ length: n }, (_, i) => f(i)));
 const trues = (results: boolean[]): number => results.filter(Boolean).length;
+
+/** A plain Kysely connection to a target, beside the store: to set up old schemas and look at raw rows. */
+function rawDb(url: string): Kysely<unknown> {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    mkdirSync(dirname(path), { recursive: true });
+    return new Kysely({ dialect: new SqliteDialect({ database: new Sqlite(path) }) });
+  }
+  return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
+}
 
 /** The behaviour callers rely on, run against each database. */
 function storeSuite(makeTarget: () => Promise<Target>): void {
@@ -136,6 +150,80 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
       const { chatId } = await chatWithUser();
       await expect(store.messages.record({ channel: 'telegram', chatId: 'no-such-chat', direction: 'in', text: 'x' })).rejects.toThrow();
       await expect(store.messages.record({ channel: 'telegram', chatId, userId: 'no-such-user', direction: 'in', text: 'x' })).rejects.toThrow();
+    });
+  });
+
+  describe('accounts', () => {
+    it('creates an account whose token is returned once and stored only as its hash', async () => {
+      const { account, token } = await store.accounts.create('李工', 'agent', at(0));
+      expect(account).toEqual({ id: expect.any(String), name: '李工', role: 'agent', createdAt: at(0), disabledAt: null });
+      expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(await store.accounts.byToken(token)).toEqual(account);
+      expect(await store.accounts.get(account.id)).toEqual(account);
+
+      const raw = rawDb(target.url);
+      try {
+        const rows = await sql`select * from accounts`.execute(raw);
+        expect(JSON.stringify(rows.rows)).not.toContain(token);
+        expect(JSON.stringify(rows.rows)).toContain(hashToken(token));
+      } finally {
+        await raw.destroy();
+      }
+    });
+
+    it('gives every account its own id and token, and lists them oldest first', async () => {
+      const a = await store.accounts.create('张科长', 'staff', at(1000));
+      const b = await store.accounts.create('李工', 'agent', at(0));
+      const c = await store.accounts.create('王主任', 'admin', at(2000));
+      expect(new Set([a.account.id, b.account.id, c.account.id]).size).toBe(3);
+      expect(new Set([a.token, b.token, c.token]).size).toBe(3);
+      expect((await store.accounts.list()).map((x) => x.name)).toEqual(['李工', '张科长', '王主任']);
+      expect(await store.accounts.byToken('not-a-token')).toBeNull();
+      expect(await store.accounts.get('no-such-account')).toBeNull();
+    });
+
+    it('refuses a disabled account\'s token, keeps it listed, and takes the token again once enabled', async () => {
+      const { account, token } = await store.accounts.create('李工', 'agent', at(0));
+      const other = await store.accounts.create('赵工', 'agent', at(0));
+
+      expect(await store.accounts.disable(account.id, at(MINUTE))).toEqual({ ...account, disabledAt: at(MINUTE) });
+      expect(await store.accounts.byToken(token)).toBeNull();
+      expect(await store.accounts.byToken(other.token)).toEqual(other.account);
+      // Disabling again keeps the first time.
+      expect((await store.accounts.disable(account.id, at(2 * MINUTE)))?.disabledAt).toEqual(at(MINUTE));
+      expect((await store.accounts.list()).map((x) => [x.name, x.disabledAt])).toEqual([['李工', at(MINUTE)], ['赵工', null]]);
+
+      expect(await store.accounts.enable(account.id)).toEqual(account);
+      expect(await store.accounts.byToken(token)).toEqual(account);
+      expect(await store.accounts.disable('no-such-account')).toBeNull();
+      expect(await store.accounts.enable('no-such-account')).toBeNull();
+    });
+
+    it('keeps an account disabled when its token is changed', async () => {
+      await store.accounts.createOnce('admin', '管理员', 'admin', 'first-admin-token', at(0));
+      await store.accounts.disable('admin', at(1));
+      await store.accounts.setToken('admin', 'second-admin-token');
+      expect(await store.accounts.byToken('second-admin-token')).toBeNull();
+      await store.accounts.enable('admin');
+      expect(await store.accounts.byToken('second-admin-token')).toMatchObject({ id: 'admin', role: 'admin' });
+      expect(await store.accounts.byToken('first-admin-token')).toBeNull();
+    });
+
+    it('keeps accounts made before accounts could be disabled in use', async () => {
+      const old = await fresh();
+      const raw = rawDb(old.url);
+      try {
+        // The schema as the first two migrations left it, with an account in it.
+        for (const name of ['0001-conversations', '0002-accounts']) await MIGRATIONS[name]?.up(raw);
+        await sql`create table chunfeng_migrations (name text primary key, applied_at text not null)`.execute(raw);
+        await sql`insert into chunfeng_migrations (name, applied_at) values ('0001-conversations', ''), ('0002-accounts', '')`.execute(raw);
+        await sql`insert into accounts (id, name, role, token_hash, created_at) values ('old', '王工', 'agent', ${hashToken('old-agent-token')}, ${at(0).toISOString()})`.execute(raw);
+      } finally {
+        await raw.destroy();
+      }
+      const upgraded = await open(old.url);
+      expect(await upgraded.accounts.byToken('old-agent-token')).toEqual({ id: 'old', name: '王工', role: 'agent', createdAt: at(0), disabledAt: null });
+      expect(await upgraded.accounts.disable('old')).toMatchObject({ id: 'old', disabledAt: expect.any(Date) });
     });
   });
 

@@ -1,0 +1,60 @@
+import { createRouter, createWebHistory } from 'vue-router';
+import { ApiError, request } from '../api';
+import { session, signOut } from './session';
+import ConsoleLayout from './ConsoleLayout.vue';
+import SignInPage from './pages/SignInPage.vue';
+import HomePage from './pages/HomePage.vue';
+import AccountsPage from './pages/AccountsPage.vue';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Only admins see the page (the API refuses the others anyway). */
+    admin?: boolean;
+    /** The page's name in the browser tab. */
+    title?: string;
+  }
+}
+
+/**
+ * The console's pages under /console/ (history mode: the gateway answers every /console/... path
+ * with the console's index.html). Only pages that work are listed: later issues add theirs.
+ */
+export const router = createRouter({
+  history: createWebHistory('/console/'),
+  routes: [
+    { path: '/login', name: 'login', component: SignInPage, meta: { title: '登录' } },
+    {
+      path: '/',
+      component: ConsoleLayout,
+      children: [
+        { path: '', name: 'home', component: HomePage, meta: { title: '首页' } },
+        { path: 'accounts', name: 'accounts', component: AccountsPage, meta: { title: '账号管理', admin: true } },
+      ],
+    },
+    { path: '/:rest(.*)*', redirect: { name: 'home' } },
+  ],
+});
+
+/** Why the sign-in page is shown: the token stopped working, or the server could not be reached. */
+export type SignInReason = 'expired' | 'unreachable';
+
+router.beforeEach(async (to) => {
+  if (to.name === 'login') return session.me ? { name: 'home' } : true;
+  if (!session.token) return { name: 'login', query: to.fullPath === '/' ? {} : { next: to.fullPath } };
+  if (!session.me) {
+    // A reload: the token is in sessionStorage, the account is asked for again.
+    try {
+      session.me = await request('/api/me', { token: session.token });
+    } catch (err) {
+      signOut();
+      const reason: SignInReason = err instanceof ApiError && err.status === 401 ? 'expired' : 'unreachable';
+      return { name: 'login', query: { reason } };
+    }
+  }
+  if (to.meta.admin && session.me?.role !== 'admin') return { name: 'home' };
+  return true;
+});
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${to.meta.title} · 春风控制台` : '春风控制台';
+});
