@@ -65,11 +65,16 @@ export function inlineParameters(sql: string, parameters: readonly unknown[]): s
   return out;
 }
 
-/** A statement waiting for the end of the turn. */
-interface Queued {
+/** A statement with its values written in. */
+interface Inlined {
   readonly query: CompiledQuery;
   readonly text: string;
-  resolve(result: QueryResult<unknown>): void;
+}
+
+/** What waits for the end of the turn: one statement, or a unit of several that commit together or not at all. */
+interface Queued {
+  readonly statements: readonly Inlined[];
+  resolve(results: QueryResult<unknown>[]): void;
   reject(err: unknown): void;
 }
 
@@ -112,7 +117,9 @@ class Statements {
  *
  * When the server refuses a batch (one statement's constraint, a deadlock with another instance),
  * it keeps none of it; its statements then run again one by one, so the others go through and the
- * failing one gets its own error. Any other failure (a timeout, a broken connection) leaves unknown
+ * failing one gets its own error. A unit ({@link BatchingPostgresDialect.together}) is one entry of
+ * the batch and, run again, one transaction of its own: its statements never take effect apart.
+ * Any other failure (a timeout, a broken connection) leaves unknown
  * whether the batch committed: every statement of it is rejected, none is run again, and the
  * connection is discarded. A turn of one statement runs as it would alone.
  */
@@ -133,12 +140,27 @@ class Batches {
   add(query: CompiledQuery): Promise<QueryResult<unknown>> {
     const text = inlineParameters(query.sql, query.parameters);
     if (text === null) return this.statements.onPool(query);
+    return this.queue([{ query, text }]).then(([result]) => result as QueryResult<unknown>);
+  }
+
+  /** Queues `queries` as one unit; one whose values cannot all be written in runs as a transaction of its own at once. */
+  together(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]> {
+    const statements: Inlined[] = [];
+    for (const query of queries) {
+      const text = inlineParameters(query.sql, query.parameters);
+      if (text === null) return this.transaction(queries.map((q) => ({ query: q, text: '' })), false);
+      statements.push({ query, text });
+    }
+    return this.queue(statements);
+  }
+
+  private queue(statements: readonly Inlined[]): Promise<QueryResult<unknown>[]> {
     if (!this.turn) {
       this.turn = [];
       setImmediate(() => void this.drain());
     }
     const turn = this.turn;
-    return new Promise((resolve, reject) => turn.push({ query, text, resolve, reject }));
+    return new Promise((resolve, reject) => turn.push({ statements, resolve, reject }));
   }
 
   /** Sends what is waiting once the batch on its way is done; resolves when it has been answered. */
@@ -153,35 +175,63 @@ class Batches {
     if (!turn) return;
     this.turn = null;
     if (turn.length === 1) return this.oneByOne(turn);
-    let client: pg.PoolClient;
+    const statements = turn.flatMap((q) => q.statements);
+    let results: QueryResult<unknown>[];
     try {
-      client = await this.pool.connect();
+      results = await this.transaction(statements, true);
     } catch (err) {
+      if (err instanceof pg.DatabaseError) return this.oneByOne(turn);
       for (const q of turn) q.reject(err);
       return;
     }
-    let results: pg.QueryResult[];
+    let at = 0;
+    for (const q of turn) {
+      q.resolve(results.slice(at, at + q.statements.length));
+      at += q.statements.length;
+    }
+  }
+
+  /** Runs each entry on its own: a statement as it would run alone, a unit as its own transaction. */
+  private async oneByOne(turn: readonly Queued[]): Promise<void> {
+    await Promise.all(turn.map((q) => {
+      const [only] = q.statements;
+      const run = q.statements.length === 1 && only ? this.statements.onPool(only.query).then((r) => [r]) : this.transaction(q.statements, true);
+      return run.then(q.resolve, q.reject);
+    }));
+  }
+
+  /**
+   * Runs the statements in one transaction on a client of their own: in one round trip as written-in
+   * text (`inlined`), or one by one with parameters. A refusal by the server rolls back and rejects
+   * with its DatabaseError; any other failure discards the connection, as whether it committed is
+   * unknown.
+   */
+  private async transaction(statements: readonly Inlined[], inlined: boolean): Promise<QueryResult<unknown>[]> {
+    const client = await this.pool.connect();
+    let results: QueryResult<unknown>[];
     try {
-      const reply = (await client.query(['begin', ...turn.map((q) => q.text), 'commit'].join(';\n'))) as unknown as pg.QueryResult[];
-      results = reply.slice(1, -1);
-      if (results.length !== turn.length) throw new Error(`批量执行返回了 ${results.length} 个结果，应为 ${turn.length} 个`);
+      if (inlined) {
+        const reply = (await client.query(['begin', ...statements.map((q) => q.text), 'commit'].join(';\n'))) as unknown as pg.QueryResult[];
+        if (reply.length !== statements.length + 2) throw new Error(`批量执行返回了 ${reply.length - 2} 个结果，应为 ${statements.length} 个`);
+        results = reply.slice(1, -1).map(toQueryResult);
+      } else {
+        await client.query('begin');
+        results = [];
+        for (const q of statements) results.push(await this.statements.run(client, q.query));
+        await client.query('commit');
+      }
     } catch (err) {
       if (!(err instanceof pg.DatabaseError)) {
         client.release(err instanceof Error ? err : new Error(String(err)));
-        for (const q of turn) q.reject(err);
-        return;
+        throw err;
       }
       // The server refused it: the transaction is aborted and nothing of it was kept.
       const rolledBack = await client.query('rollback').then(() => true, () => false);
       client.release(rolledBack ? undefined : new Error('回滚失败'));
-      return this.oneByOne(turn);
+      throw err;
     }
     client.release();
-    turn.forEach((q, i) => q.resolve(toQueryResult(results[i] as pg.QueryResult)));
-  }
-
-  private async oneByOne(turn: readonly Queued[]): Promise<void> {
-    await Promise.all(turn.map((q) => this.statements.onPool(q.query).then(q.resolve, q.reject)));
+    return results;
   }
 }
 
@@ -206,7 +256,7 @@ class Session implements DatabaseConnection {
 
 class BatchingDriver implements Driver {
   private readonly statements: Statements;
-  private readonly batches: Batches;
+  readonly batches: Batches;
 
   constructor(private readonly pool: pg.Pool) {
     this.statements = new Statements(pool);
@@ -280,11 +330,22 @@ class BatchingDriver implements Driver {
 
 /** Kysely's PostgreSQL dialect (compiler, adapter, introspection) over the batching driver. */
 export class BatchingPostgresDialect extends PostgresDialect {
-  constructor(private readonly pgPool: pg.Pool) {
-    super({ pool: pgPool });
+  private readonly driver: BatchingDriver;
+
+  constructor(pool: pg.Pool) {
+    super({ pool });
+    this.driver = new BatchingDriver(pool);
   }
 
   override createDriver(): Driver {
-    return new BatchingDriver(this.pgPool);
+    return this.driver;
+  }
+
+  /**
+   * Runs the statements as one unit with the turn's others: all of them take effect or none does;
+   * resolves with each one's result once committed, rejects with the failure of the first that failed.
+   */
+  together(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]> {
+    return this.driver.batches.together(queries);
   }
 }

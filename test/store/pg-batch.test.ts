@@ -1,4 +1,4 @@
-import { Kysely, sql } from 'kysely';
+import { CompiledQuery, Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/store/connect.js';
@@ -69,6 +69,31 @@ describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
     await Promise.all(texts.map((text, i) => db.insertInto('notes').values({ id: i + 1, text }).execute()));
     const rows = await db.selectFrom('notes').select(['id', 'text']).orderBy('id').execute();
     expect(rows.map((r) => r.text)).toEqual(texts);
+  });
+
+  it('runs a unit whole or not at all, in the turn\'s batch, and on its own when the batch is refused', async () => {
+    const dialect = new BatchingPostgresDialect(new pg.Pool({ connectionString: url }));
+    const units = new Kysely<Db>({ dialect });
+    try {
+      await units.insertInto('notes').values({ id: 1, text: '一' }).execute();
+      const note = (id: number) => units.insertInto('notes').values({ id, text: `第${id}条` }).compile();
+      // One batch: each unit in it shares the turn's transaction.
+      const [a, b] = await Promise.all([dialect.together([note(2), note(3)]), dialect.together([note(4), sql`select txid_current()::text as id`.compile(units)])]);
+      expect(a).toHaveLength(2);
+      expect(b).toHaveLength(2);
+      // A unit whose second statement fails refuses the batch; run again alone, it keeps neither statement.
+      const results = await Promise.allSettled([dialect.together([note(5), note(1)]), dialect.together([note(6), note(7)]), units.insertInto('notes').values({ id: 8, text: '八' }).execute()]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+      expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
+      // A unit with a value that cannot be written in (a Date) runs with parameters, as a transaction of its own, whole or not at all.
+      const dated = (id: number) => CompiledQuery.raw('insert into notes (id, text) values ($1, $2)', [id, new Date(0)]);
+      await dialect.together([note(9), dated(10)]);
+      await expect(dialect.together([dated(11), note(1)])).rejects.toMatchObject({ code: '23505' });
+      const rows = await units.selectFrom('notes').select('id').orderBy('id').execute();
+      expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    } finally {
+      await units.destroy();
+    }
   });
 
   it('rejects a failing statement alone: the rest of its turn is stored', async () => {
