@@ -85,6 +85,15 @@ function botRepliesAfter(list: readonly Seen[], id: string): Seen[] {
   return list.slice(at + 1).filter((m) => m.talkerId === me.id);
 }
 
+/**
+ * What the bot said after the message `id`, once it has said `count` things: the dispatcher sends
+ * after the message is stored, one WeChat message at a time with random gaps (the account's budget).
+ */
+async function repliesAfter(list: readonly Seen[], id: string, count = 1): Promise<Seen[]> {
+  await vi.waitFor(() => expect(botRepliesAfter(list, id).length).toBeGreaterThanOrEqual(count), WAIT);
+  return botRepliesAfter(list, id);
+}
+
 async function storedInbound(channelChatId: string, kind: 'private' | 'group'): Promise<StoredMessage[]> {
   const chatId = await fastify.store.identities.upsertChat({ channel: 'wechat', channelChatId, kind });
   return (await fastify.store.messages.recent(chatId, 100)).filter((m) => m.direction === 'in');
@@ -185,7 +194,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
     const inbound = delivered.find((m) => m.messageId === id);
     expect(inbound).toMatchObject({ channel: 'wechat', chatId: room.id, chatKind: 'group', userId: alice.id, userName: '张会计', mentionsBot: true, replyToBot: false });
 
-    const replies = botRepliesAfter(roomSeen, id);
+    const replies = await repliesAfter(roomSeen, id);
     expect(replies).toHaveLength(1);
     const [reply] = replies;
     expect(reply?.text.startsWith(`@张会计${SEP}【`)).toBe(true);
@@ -203,7 +212,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
 
   it('answers a question that opens with 请问, without a mention', async () => {
     const id = await inRoom(bob, '请问发票丢了怎么办');
-    const replies = botRepliesAfter(roomSeen, id);
+    const replies = await repliesAfter(roomSeen, id);
     expect(replies).toHaveLength(1);
     expect(replies[0]?.text.startsWith(`@李老板${SEP}`)).toBe(true);
     expect(replies[0]?.text).toContain('【发票丢失了怎么办】');
@@ -213,7 +222,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
   it('answers a mention of a name from BOT_NAMES that the puppet did not mark as a mention', async () => {
     const id = await inRoom(alice, `@春风${SEP}发票丢了怎么办`);
     expect(delivered.find((m) => m.messageId === id)).toMatchObject({ mentionsBot: false });
-    const replies = botRepliesAfter(roomSeen, id);
+    const replies = await repliesAfter(roomSeen, id);
     expect(replies).toHaveLength(1);
     expect(replies[0]?.text).toContain('【发票丢失了怎么办】');
   });
@@ -226,7 +235,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
     const asked = aliceSeen.slice(at).find((m) => m.talkerId === alice.id && m.roomId === null);
     expect(asked).toBeDefined();
     expect(delivered.find((m) => m.messageId === asked?.id)).toMatchObject({ chatId: alice.id, chatKind: 'private', userName: '张会计', mentionsBot: false });
-    const replies = botRepliesAfter(aliceSeen, asked?.id ?? '');
+    const replies = await repliesAfter(aliceSeen, asked?.id ?? '');
     expect(replies).toHaveLength(1);
     expect(replies[0]?.text.startsWith('【个体工商户注销需要办理哪些涉税手续】')).toBe(true);
     expect(replies[0]?.text).not.toContain('@');
@@ -238,6 +247,8 @@ describe('WeChat through Wechaty and PuppetMock', () => {
     puppet.emit('message', { messageId: id });
     await handledAfter(before);
     expect(delivered.filter((m) => m.messageId === id)).toHaveLength(2);
+    expect(await repliesAfter(roomSeen, id)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1_600));
     expect(botRepliesAfter(roomSeen, id)).toHaveLength(1);
     expect((await storedInbound(room.id, 'group')).filter((m) => m.channelMessageId === id)).toHaveLength(1);
   });
@@ -286,7 +297,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
     puppet.emit('ready', { data: 'mock' });
     await vi.waitFor(() => expect(adapter.botNames()).toContain(BOT_NAME), WAIT);
     const id = await inRoom(bob, `@${BOT_NAME}${SEP}个体户注销要办什么手续`, [me]);
-    expect(botRepliesAfter(roomSeen, id)).toHaveLength(1);
+    expect(await repliesAfter(roomSeen, id)).toHaveLength(1);
   });
 });
 
