@@ -49,8 +49,8 @@ export interface GatewayOptions {
   readonly log: FastifyBaseLogger;
   /** How long a reply may wait to be sent before it is expired instead (OUTBOX_MAX_AGE). */
   readonly maxAgeMs: number;
-  /** Told once an intake has queued messages on a channel (the dispatcher's wake). */
-  readonly queued?: (channel: Channel) => void;
+  /** Told the outbox rows an intake has queued on a channel, once committed (the dispatcher's offer). */
+  readonly queued?: (channel: Channel, ids: readonly string[]) => void;
   readonly flood?: FloodRule;
   readonly now?: () => Date;
 }
@@ -163,7 +163,7 @@ export class Gateway {
       }
       if (!within) metrics.dropped.inc({ channel: msg.channel, reason: 'flood' });
       else if (answer) metrics.decisions.inc({ channel: msg.channel, reason: answer.reason });
-      if (messages.length > 0) this.opts.queued?.(msg.channel);
+      this.opts.queued?.(msg.channel, result.outboxIds);
     } catch (err) {
       // Nothing was stored: what was counted is given back, so the retry counts afresh.
       await giveBack();

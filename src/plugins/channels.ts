@@ -74,7 +74,7 @@ export default fp<ChannelsPluginOptions>(
       log,
       flood: opts.flood,
       maxAgeMs: config.outbox.maxAgeMs,
-      queued: (channel) => fastify.dispatcher.wake(channel),
+      queued: (channel, ids) => fastify.dispatcher.offer(channel, ids),
     });
     fastify.decorate('gateway', gateway);
 

@@ -129,7 +129,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .addColumn('text', 'text', (c) => c.notNull())
         .addColumn('reply_to', 'text')
         .addColumn('payload', 'text')
-        .addColumn('dedupe_key', 'text', (c) => c.unique())
+        .addColumn('dedupe_key', 'text')
         .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('pending', 'sending', 'sent', 'failed', 'expired', 'unreachable')`))
         .addColumn('attempts', 'integer', (c) => c.notNull())
         .addColumn('not_before', 'text', (c) => c.notNull())
@@ -147,6 +147,8 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.createIndex('outbox_chat').on('outbox').columns(['chat_id', 'state', 'sent_at']).execute();
       // Claims whose instance stopped renewing them.
       await db.schema.createIndex('outbox_leases').on('outbox').column('lease_until').where(sql.ref('state'), '=', 'sending').execute();
+      // One row ever per key (one notice per recipient); partial, so replies (no key) cost the index nothing.
+      await db.schema.createIndex('outbox_dedupe_key').unique().on('outbox').column('dedupe_key').where(sql.ref('dedupe_key'), 'is not', null).execute();
 
       await db.schema
         .createTable('channel_pauses')

@@ -89,8 +89,16 @@ export interface ClaimRequest {
   readonly leaseMs: number;
   /** Per chat kind, the rates a chat's sends must stay within (counted from the rows sent to it). */
   readonly pace: Readonly<Record<ChatKind, readonly Rate[]>>;
+  /**
+   * Only these rows, if they are claimable (the rows an intake has just queued): a claim that looks
+   * up each by id instead of scanning everything that waits on the channel.
+   */
+  readonly ids?: readonly string[];
   readonly now?: Date;
 }
+
+/** Sizes of id lists a claim is compiled for; a list is padded to the next (repeating an id changes nothing). */
+const ID_LIST_SIZES = [1, 4, 16, 64];
 
 /** How a claimed row's attempt ended. */
 export type Outcome =
@@ -213,9 +221,12 @@ export function outboxRepository(db: Kysely<Database>, kind: StoreKind, together
   const queue = outboxInsert(db);
   const claims = new Map<string, PreparedQuery<Args, unknown>>();
 
-  /** The claim for one pace (its shape depends on how many rates there are), compiled once. */
-  const claimFor = (pace: ClaimRequest['pace']): PreparedQuery<Args, unknown> => {
-    const shape = JSON.stringify(pace);
+  /**
+   * The claim for one pace (its shape depends on how many rates there are) and, for a claim of given
+   * rows, one size of id list, compiled once each.
+   */
+  const claimFor = (pace: ClaimRequest['pace'], ids: number): PreparedQuery<Args, unknown> => {
+    const shape = `${JSON.stringify(pace)}/${ids}`;
     let claim = claims.get(shape);
     if (claim) return claim;
     claim = prepare(db, (a: Args) =>
@@ -228,6 +239,7 @@ export function outboxRepository(db: Kysely<Database>, kind: StoreKind, together
             .where('o.channel', '=', a.channel as string)
             .where('o.state', '=', 'pending')
             .where('o.not_before', '<=', a.now as string)
+            .$if(ids > 0, (w) => w.where('o.id', 'in', Array.from({ length: ids }, (_, i) => a[`id_${i}`] as string)))
             .where(({ not, exists, selectFrom }) =>
               not(exists(selectFrom('channel_pauses as cp').select('cp.channel').whereRef('cp.channel', '=', 'o.channel').where('cp.until', '>', a.now as string))))
             // The head of its chat: nothing being sent there, nothing before it in (priority, id) order.
@@ -323,7 +335,11 @@ export function outboxRepository(db: Kysely<Database>, kind: StoreKind, together
           args[`limit_${chatKind}_${i}`] = rate.limit;
         });
       }
-      const { rows } = await claimFor(request.pace).execute(args);
+      const ids = request.ids ?? [];
+      if (request.ids && ids.length === 0) return [];
+      const size = ids.length === 0 ? 0 : (ID_LIST_SIZES.find((n) => n >= ids.length) ?? ids.length);
+      for (let i = 0; i < size; i++) args[`id_${i}`] = ids[Math.min(i, ids.length - 1)] as string;
+      const { rows } = await claimFor(request.pace, size).execute(args);
       return (rows as (Row<'outbox'> & { chat_kind: ChatKind; chat_unreachable_at: string | null })[])
         .map((row) => ({ ...toItem(row), chatKind: row.chat_kind, chatUnreachable: row.chat_unreachable_at !== null }))
         .sort((x, y) => x.priority - y.priority || (x.id < y.id ? -1 : 1));

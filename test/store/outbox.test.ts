@@ -93,6 +93,17 @@ describe.each(TARGETS)('outbox on $label', ({ label, make }) => {
     expect((await claim('x', at(1_200))).map((r) => r.text)).toEqual(['A2']);
   });
 
+  it('claims given rows by id, and only those of them that are claimable', async () => {
+    const [a, b, c] = [await chat('1'), await chat('2'), await chat('3')];
+    const [a1, a2, b1] = await queue(item(a, 'A1'), item(a, 'A2'), item(b, 'B1'));
+    await queue(item(c, 'C1'));
+    const claimed = await store.outbox.claim('telegram', { owner: 'x', limit: 3, leaseMs: LEASE, pace: PACE, ids: [a1!, a2!, b1!], now: at(0) });
+    // A2 waits behind A1; C1 was not asked for.
+    expect(claimed.map((r) => r.text)).toEqual(['A1', 'B1']);
+    expect(await store.outbox.claim('telegram', { owner: 'x', limit: 1, leaseMs: LEASE, pace: PACE, ids: [], now: at(0) })).toEqual([]);
+    expect((await claim('x', at(0))).map((r) => r.text)).toEqual(['C1']);
+  });
+
   it('keeps a group within 20 messages a minute', async () => {
     const g = await chat('-5', 'group');
     await queue(...Array.from({ length: 22 }, (_, i) => item(g, `G${String(i).padStart(2, '0')}`)));
