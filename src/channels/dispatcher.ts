@@ -99,7 +99,11 @@ export class Dispatcher {
   private readonly lanes = new Map<Channel, Lane>();
   private readonly timing: DispatcherTiming;
   private readonly now: () => Date;
-  private readonly sending = new Set<Promise<void>>();
+  /** Passes, claims and sends under way: what stop() waits for. */
+  private readonly underway = new Set<Promise<void>>();
+  /** Resolves when stop() is called, ending waits for send slots. */
+  private halted: Promise<void> = new Promise(() => undefined);
+  private halt: () => void = () => undefined;
   private poller: NodeJS.Timeout | null = null;
   private polling = false;
   private stopped = true;
@@ -128,6 +132,7 @@ export class Dispatcher {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.halted = new Promise((resolve) => (this.halt = resolve));
     this.poller = setInterval(() => void this.poll(), this.timing.pollMs);
     this.poller.unref();
     void this.poll();
@@ -146,7 +151,7 @@ export class Dispatcher {
     // Intakes committed in the same turn share one claim.
     setImmediate(() => {
       lane.scheduled = false;
-      void this.pass(lane);
+      this.track(this.pass(lane));
     });
   }
 
@@ -162,12 +167,13 @@ export class Dispatcher {
     lane.offered.push(...ids);
     if (lane.offering) return;
     lane.offering = true;
-    setImmediate(() => void this.claimOffered(lane));
+    setImmediate(() => this.track(this.claimOffered(lane)));
   }
 
   /**
-   * Stops claiming and waits until every send under way has been answered and recorded. Rows not
-   * yet sent stay queued for the next start or another instance.
+   * Stops claiming and waits until every send under way has been answered and recorded (and every
+   * claim under way has been given back). Rows not yet sent stay queued for the next start or
+   * another instance.
    */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -177,7 +183,8 @@ export class Dispatcher {
       if (lane.timer) clearTimeout(lane.timer);
       lane.timer = null;
     }
-    while (this.sending.size > 0) await Promise.allSettled([...this.sending]);
+    this.halt();
+    while (this.underway.size > 0) await Promise.allSettled([...this.underway]);
   }
 
   /** The periodic round: lapsed claims, expiry, renewal of this instance's claims, then every channel. */
@@ -278,6 +285,11 @@ export class Dispatcher {
    */
   private admit(lane: Lane, adapter: ChannelAdapter, rows: readonly ClaimedItem[]): void {
     const now = this.now();
+    if (this.stopped) {
+      // Claimed while stopping: back to waiting at once, for another instance or the next start.
+      for (const row of rows) this.finish(lane, row, { state: 'pending', notBefore: now, error: null, countsAsAttempt: false });
+      return;
+    }
     let next = Math.max(performance.now(), lane.nextSlot);
     for (const row of rows) {
       if (row.expiresAt && row.expiresAt <= now) this.finish(lane, row, { state: 'expired', error: '等待超过最长时限，不再发送' });
@@ -315,12 +327,17 @@ export class Dispatcher {
   /** Sends one row in its slot, `delayMs` from now, within the budgets, and records the outcome. */
   private async sendAt(lane: Lane, adapter: ChannelAdapter, row: ClaimedItem, delayMs: number): Promise<void> {
     // Waits under a millisecond are not worth a timer (budgets lifted for a benchmark).
-    if (delayMs >= 1) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delayMs >= 1) await this.pause(delayMs);
     // Timers held up by a busy event loop fire together: keep the gap between the sends themselves
     // too, so that a burst never goes out at once (what a crash can send twice is what is under way).
     const spacing = lane.gap * (lane.limits.jitter ? 0.5 : 1);
-    for (let wait = lane.lastStart + spacing - performance.now(); wait >= 1; wait = lane.lastStart + spacing - performance.now()) {
-      await new Promise((resolve) => setTimeout(resolve, wait));
+    for (let wait = lane.lastStart + spacing - performance.now(); wait >= 1 && !this.stopped; wait = lane.lastStart + spacing - performance.now()) {
+      await this.pause(wait);
+    }
+    if (this.stopped) {
+      // Stopping: a row still waiting for its slot goes back to waiting in the store, unsent.
+      await this.settle(lane, row, { state: 'pending', notBefore: this.now(), error: null, countsAsAttempt: false });
+      return;
     }
     lane.lastStart = performance.now();
     // A 429 met since this row was given its slot holds it too: the pause is for the whole channel.
@@ -415,8 +432,14 @@ export class Dispatcher {
   }
 
   private track(work: Promise<void>): void {
-    this.sending.add(work);
-    void work.finally(() => this.sending.delete(work));
+    this.underway.add(work);
+    void work.finally(() => this.underway.delete(work));
+  }
+
+  /** Waits `ms`, or less if the dispatcher stops meanwhile. */
+  private pause(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), this.halted]).finally(() => clearTimeout(timer));
   }
 
   /** Wakes the lane at `at` (epoch ms), keeping only the earliest wake-up asked for. */

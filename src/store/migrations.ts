@@ -118,13 +118,13 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
 
       await db.schema
         .createTable('outbox')
-        .addColumn('id', 'text', (c) => c.primaryKey())
+        // The id of the outgoing message it delivers, so the log and the outbox share one key.
+        .addColumn('id', 'text', (c) => c.primaryKey().references('messages.id'))
         .addColumn('channel', 'text', (c) => c.notNull())
         .addColumn('chat_id', 'text', (c) => c.notNull().references('chats.id'))
         .addColumn('channel_chat_id', 'text', (c) => c.notNull())
         .addColumn('kind', 'text', (c) => c.notNull())
         .addColumn('priority', 'integer', (c) => c.notNull())
-        .addColumn('message_id', 'text', (c) => c.references('messages.id').unique())
         .addColumn('source', 'text')
         .addColumn('text', 'text', (c) => c.notNull())
         .addColumn('reply_to', 'text')

@@ -47,8 +47,6 @@ export interface OutboxItem {
   readonly channelChatId: string;
   readonly kind: string;
   readonly priority: number;
-  /** The outgoing row in `messages` this delivers. */
-  readonly messageId: string | null;
   readonly source: string | null;
   readonly text: string;
   readonly replyTo: string | null;
@@ -122,11 +120,11 @@ export interface OutboxDepth {
 /** The outbox: every message the bot sends goes through it (see store/README.md). */
 export interface OutboxRepository {
   /**
-   * Queues messages, each recorded in the conversation log too, each as a unit of its own; returns
-   * each one's outbox and message ids, or null for one whose dedupe key was queued before (nothing
+   * Queues messages, each recorded in the conversation log too (under the same id), each as a unit
+   * of its own; returns each one's id, or null for one whose dedupe key was queued before (nothing
    * is stored for it).
    */
-  enqueue(items: readonly NewOutboxItem[]): Promise<({ id: string; messageId: string } | null)[]>;
+  enqueue(items: readonly NewOutboxItem[]): Promise<(string | null)[]>;
   /**
    * Claims up to `limit` rows of a channel that are due, for `leaseMs`: at most one per chat (the
    * first in priority and queue order, and none while another row of the chat is being sent), none
@@ -147,10 +145,11 @@ export interface OutboxRepository {
   pause(channel: string, until: Date, reason: string): Promise<void>;
   /** Rows waiting or being sent, per channel. */
   depth(): Promise<OutboxDepth[]>;
-  /** One row by id, or null. */
+  /**
+   * One row by id, or null. A row's id is that of the outgoing message it delivers, so this also
+   * says of a message in the conversation log whether and why it arrived.
+   */
   get(id: string): Promise<OutboxItem | null>;
-  /** The row delivering this outgoing message of the conversation log, or null (whether and why it arrived). */
-  byMessage(messageId: string): Promise<OutboxItem | null>;
   /** Deletes finished rows queued before `before` that carry no dedupe key; returns how many. */
   prune(before: Date): Promise<number>;
 }
@@ -163,16 +162,15 @@ function parsePayload(json: string | null): OutboxPayload | null {
 function toItem(row: Row<'outbox'>): OutboxItem {
   return {
     id: row.id, channel: row.channel, chatId: row.chat_id, channelChatId: row.channel_chat_id, kind: row.kind, priority: Number(row.priority),
-    messageId: row.message_id, source: row.source, text: row.text, replyTo: row.reply_to, payload: parsePayload(row.payload), dedupeKey: row.dedupe_key,
+    source: row.source, text: row.text, replyTo: row.reply_to, payload: parsePayload(row.payload), dedupeKey: row.dedupe_key,
     state: row.state, attempts: Number(row.attempts), notBefore: fromStored(row.not_before), expiresAt: row.expires_at === null ? null : fromStored(row.expires_at),
     createdAt: fromStored(row.created_at), sentAt: row.sent_at === null ? null : fromStored(row.sent_at), channelMessageId: row.channel_message_id, lastError: row.last_error,
   };
 }
 
-/** The compiled statements that queue one item and record it in the conversation log, with their ids. */
+/** The compiled statements that queue one item and record it in the conversation log, and its id (both rows'). */
 export interface QueuedStatements {
   readonly id: string;
-  readonly messageId: string;
   readonly statements: CompiledQuery[];
 }
 
@@ -181,7 +179,7 @@ export function outboxInsert(db: Kysely<Database>): (item: NewOutboxItem) => Que
   const message = messageInsert(db);
   const insert = prepare(db, (r: Row<'outbox'>) =>
     db.insertInto('outbox').values({
-      id: r.id, channel: r.channel, chat_id: r.chat_id, channel_chat_id: r.channel_chat_id, kind: r.kind, priority: r.priority, message_id: r.message_id,
+      id: r.id, channel: r.channel, chat_id: r.chat_id, channel_chat_id: r.channel_chat_id, kind: r.kind, priority: r.priority,
       source: r.source, text: r.text, reply_to: r.reply_to, payload: r.payload, dedupe_key: r.dedupe_key, state: r.state, attempts: r.attempts,
       not_before: r.not_before, expires_at: r.expires_at, claimed_by: r.claimed_by, lease_until: r.lease_until, created_at: r.created_at, sent_at: r.sent_at,
       channel_message_id: r.channel_message_id, last_error: r.last_error,
@@ -189,15 +187,13 @@ export function outboxInsert(db: Kysely<Database>): (item: NewOutboxItem) => Que
   return (item) => {
     const at = item.at ?? new Date();
     const id = newId();
-    const messageId = newId();
     const payload = item.payload && (item.payload.mention || item.payload.buttons) ? JSON.stringify(item.payload) : null;
     return {
       id,
-      messageId,
       statements: [
-        message.compile({ id: messageId, channel: item.channel, chat_id: item.chatId, user_id: null, direction: 'out', channel_message_id: null, text: item.text, created_at: toStored(at), entry_id: null, score: null, answered: null, reason: null }),
+        message.compile({ id, channel: item.channel, chat_id: item.chatId, user_id: null, direction: 'out', channel_message_id: null, text: item.text, created_at: toStored(at), entry_id: null, score: null, answered: null, reason: null }),
         insert.compile({
-          id, channel: item.channel, chat_id: item.chatId, channel_chat_id: item.channelChatId, kind: item.kind, priority: item.priority, message_id: messageId,
+          id, channel: item.channel, chat_id: item.chatId, channel_chat_id: item.channelChatId, kind: item.kind, priority: item.priority,
           source: item.source ?? null, text: item.text, reply_to: item.replyTo ?? null, payload, dedupe_key: item.dedupeKey ?? null, state: 'pending', attempts: 0,
           not_before: toStored(item.notBefore ?? at), expires_at: item.expiresAt ? toStored(item.expiresAt) : null, claimed_by: null, lease_until: null,
           created_at: toStored(at), sent_at: null, channel_message_id: null, last_error: null,
@@ -321,7 +317,7 @@ export function outboxRepository(db: Kysely<Database>, kind: StoreKind, together
           if (item.dedupeKey && violatedUnique(err)?.includes('dedupe_key')) return null;
           throw err;
         }
-        return { id: queued.id, messageId: queued.messageId };
+        return queued.id;
       }));
     },
 
@@ -397,11 +393,6 @@ export function outboxRepository(db: Kysely<Database>, kind: StoreKind, together
 
     async get(id) {
       const row = await db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
-      return row ? toItem(row) : null;
-    },
-
-    async byMessage(messageId) {
-      const row = await db.selectFrom('outbox').selectAll().where('message_id', '=', messageId).executeTakeFirst();
       return row ? toItem(row) : null;
     },
 

@@ -77,6 +77,7 @@ export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'expired' 
  * dispatcher (channels/dispatcher.ts). Why each column is there: store/README.md.
  */
 export interface OutboxTable {
+  /** The id of the outgoing row in `messages` it delivers: the log shows whether each message arrived. */
   id: string;
   channel: string;
   chat_id: string;
@@ -86,8 +87,6 @@ export interface OutboxTable {
   kind: string;
   /** Lower goes first: replies to a waiting person before broadcasts (see OUTBOX_PRIORITY). */
   priority: number;
-  /** The outgoing row in `messages` this delivers, so the conversation log can say whether it arrived. */
-  message_id: string | null;
   /** What caused it, as `kind:id` (the inbound message, a ticket message, a notice). */
   source: string | null;
   text: string;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { ChannelError, channelLimits, type ChannelLimits } from '../../src/channels/channel.js';
-import { OUTBOX_PRIORITY } from '../../src/store/index.js';
+import { OUTBOX_PRIORITY, openStore } from '../../src/store/index.js';
 import {
   FakeAdapter, buildApp, describeEachDatabase, metricValue, metricsText, removeTempDirs, storeChatId, type FakeSend, type TestApp, type TestDatabase,
 } from './helpers.js';
@@ -108,7 +108,30 @@ describeEachDatabase('Dispatcher', (db) => {
     expect(adapter.sends).toHaveLength(0);
     const chat = await storeChatId(t.store, 'telegram', 'u-late', 'private');
     const reply = (await t.store.messages.recent(chat, 5)).find((m) => m.direction === 'out');
-    expect(await t.store.outbox.byMessage(reply!.id)).toMatchObject({ state: 'expired', lastError: expect.stringContaining('retry after 60') });
+    expect(await t.store.outbox.get(reply!.id)).toMatchObject({ state: 'expired', lastError: expect.stringContaining('retry after 60') });
+  });
+
+  it('on close, finishes the send under way and puts back, unsent, the rows still waiting for their slot', async () => {
+    const adapter = new FakeAdapter('telegram');
+    adapter.sendDelayMs = 200;
+    // Two a second: the second and third rows wait half a second and a second for their slots.
+    const t = await start(adapter, telegramAt(2));
+    const chats = await Promise.all(['x', 'y', 'z'].map((c) => storeChatId(t.store, 'telegram', c, 'private')));
+    const queued = await t.store.outbox.enqueue(chats.map((chatId, i) => ({ channel: 'telegram', chatId, channelChatId: ['x', 'y', 'z'][i]!, kind: 'reply', priority: OUTBOX_PRIORITY.reply, text: `第${i}条` })));
+    t.scope.dispatcher.wake('telegram');
+    await adapter.waitForSends(1);
+    await t.app.close();
+    apps.splice(apps.indexOf(t), 1);
+    expect(adapter.sends).toHaveLength(1);
+    expect(adapter.sends[0]!.finishedAt).not.toBeNull();
+    const store = await openStore(database.url);
+    try {
+      const rows = await Promise.all(queued.map((q) => store.outbox.get(q!)));
+      expect(rows.map((r) => r?.state)).toEqual(['sent', 'pending', 'pending']);
+      expect(rows.map((r) => r?.attempts)).toEqual([1, 0, 0]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('sends a chat\'s messages in order, one at a time, a second apart in a private chat', async () => {

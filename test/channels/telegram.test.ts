@@ -22,7 +22,7 @@ async function replyRow(t: TestApp, chatId: number): Promise<OutboxItem> {
   const chat = await storeChatId(t.store, 'telegram', chatId, chatId < 0 ? 'group' : 'private');
   const reply = (await t.store.messages.recent(chat, 10)).find((m) => m.direction === 'out');
   if (!reply) throw new Error(`no reply in chat ${chatId}`);
-  const row = await t.store.outbox.byMessage(reply.id);
+  const row = await t.store.outbox.get(reply.id);
   if (!row) throw new Error(`no outbox row for message ${reply.id}`);
   return row;
 }
