@@ -133,12 +133,15 @@ export class Dispatcher {
     if (!this.stopped) return;
     this.stopped = false;
     this.halted = new Promise((resolve) => (this.halt = resolve));
-    this.poller = setInterval(() => void this.poll(), this.timing.pollMs);
+    this.poller = setInterval(() => this.track(this.poll()), this.timing.pollMs);
     this.poller.unref();
-    void this.poll();
+    this.track(this.poll());
   }
 
-  /** Looks for rows to send on `channel` at once (after an intake queued some). */
+  /**
+   * Looks through everything waiting on `channel` at once: after queueing rows with
+   * `store.outbox.enqueue` (agent replies, notices), and when a pace or a budget allows more.
+   */
   wake(channel: Channel): void {
     const lane = this.lanes.get(channel);
     if (!lane || this.stopped) return;

@@ -84,7 +84,7 @@ describe.each(TARGETS)('outbox on $label', ({ label, make }) => {
     await queue(item(a, '广播', { priority: OUTBOX_PRIORITY.broadcast }), item(a, 'A1'), item(a, 'A2'), item(b, 'B1'));
     const first = await claim('x', at(0));
     expect(first.map((r) => r.text)).toEqual(['A1', 'B1']);
-    expect(first[0]).toMatchObject({ state: 'sending', attempts: 1, chatKind: 'private', chatUnreachable: false });
+    expect(first[0]).toMatchObject({ state: 'sending', attempts: 1, chatUnreachable: false });
     // Nothing more while A1 and B1 are being sent.
     expect(await claim('x', at(0))).toEqual([]);
     await send(first[0]!, 'x', at(100));
