@@ -3,8 +3,10 @@
 // private-chat questions from test/eval/own.jsonl to POST /telegram/webhook, each with its own
 // update_id and user. Latency is measured per update from its receipt by the server (Fastify's
 // onRequest) to the fake Bot API receiving its sendMessage; messages/s counts replies sent.
-// Two runs per database: at the target rate (1,000 updates/s, evenly spaced) and flat out. SQLite always;
-// PostgreSQL too when BENCH_DATABASE_URL is set (a fresh schema, dropped afterwards).
+// Three runs per database: at the target rate (1,000 updates/s, evenly spaced), flat out, and one
+// where the fake Bot API refuses 10% of sends with 429 (retry_after 1 s) at Telegram's own limits,
+// counting that every question is answered exactly once. SQLite always; PostgreSQL too when
+// BENCH_DATABASE_URL is set (a fresh schema, dropped afterwards).
 //
 //   npx tsc -p tsconfig.build.json && node bench/webhook.js
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_SECONDS=10 node bench/webhook.js
@@ -19,7 +21,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { KNOWLEDGE_DIR, OWN_SET, latencyStats, ms, printTable, readCases, requireInputs, sharedCacheDir, summary, verdict } from './lib.js';
+import { KNOWLEDGE_DIR, OWN_SET, latencyStats, ms, printTable, random, readCases, requireInputs, sharedCacheDir, summary, verdict } from './lib.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TOKEN = '123456:BENCH-token';
@@ -32,6 +34,8 @@ const TARGET_P99_MS = 50;
 /** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture Node runs on. */
 const CLOCK_TICKS = 100;
 const SECONDS = Math.max(1, Math.min(60, Number(process.env.BENCH_SECONDS ?? 10) || 10));
+/** The 429 run: how many questions, how fast (below Telegram's 30 a second per bot), and the share of sends refused. */
+const REFUSAL_RUN = { questions: 200, rate: 20, share: 0.1 };
 
 /** Node's built-in fetch (not among the lint configuration's globals). */
 const { fetch } = globalThis;
@@ -63,9 +67,12 @@ async function serverMain() {
     if (request.url === '/telegram/webhook' && Number.isSafeInteger(id) && id > 0) stamps.push([id, request.benchReceivedAt]);
   });
   // Telegram's own limit (about 30 messages a second per bot) is the default account budget; the
-  // benchmark measures the gateway, so it lifts it.
-  const budgets = { telegram: { perChat: { limit: 20, windowMs: 60_000 }, perAccount: { limit: 1_000_000, windowMs: 1_000 } } };
-  await fastify.register(app, { config, budgets });
+  // capacity runs measure the gateway, so they lift it (BENCH_BOT_LIMIT unset); the 429 run keeps it.
+  const perChat = { limit: 1, windowMs: 1_000 };
+  const limits = process.env.BENCH_OPEN_LIMITS === '1'
+    ? { telegram: { chat: { private: [perChat], group: [perChat] }, account: [{ limit: 1_000_000, windowMs: 1_000 }], concurrency: 256, jitter: false } }
+    : undefined;
+  await fastify.register(app, { config, limits });
   await fastify.listen({ host: '127.0.0.1', port: 0 });
 
   process.on('message', async (msg) => {
@@ -83,8 +90,17 @@ async function serverMain() {
 // ------------------------------------------------------------------------------------------------
 // The fake Telegram Bot API (this process)
 
+/**
+ * The fake Bot API. `sentAt` holds when each chat's first reply was accepted and `accepted` how many
+ * were; `refuse429` (a share of sends, 0 to 1) answers that share of sendMessage with 429 and
+ * retry_after 1, drawn from a seeded generator so runs are alike.
+ */
 function startFakeBotApi() {
   const sentAt = new Map();
+  const accepted = new Map();
+  const draw = random(429);
+  let refuse429 = 0;
+  let refusals = 0;
   let nextMessageId = 1;
   let refused = 0;
   const server = createServer((req, res) => {
@@ -100,15 +116,26 @@ function startFakeBotApi() {
         refused++;
       }
       let result;
+      let status = 200;
+      let failure = null;
       if (method === 'getMe') result = BOT;
       else if (method === 'deleteWebhook' || method === 'setWebhook') result = true;
-      else if (method === 'sendMessage') {
+      else if (method === 'sendMessage' && refuse429 > 0 && draw() < refuse429) {
+        refusals++;
+        status = 429;
+        failure = { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } };
+      } else if (method === 'sendMessage') {
         const chatId = Number(params.chat_id);
         if (!sentAt.has(chatId)) sentAt.set(chatId, at);
+        accepted.set(chatId, (accepted.get(chatId) ?? 0) + 1);
         result = { message_id: nextMessageId++, from: BOT, chat: { id: chatId, type: 'private' }, date: Math.floor(Date.now() / 1000), text: params.text };
       }
-      const body = JSON.stringify(result === undefined ? { ok: false, error_code: 404, description: 'Not Found' } : { ok: true, result });
-      res.writeHead(result === undefined ? 404 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      if (!failure && result === undefined) {
+        status = 404;
+        failure = { ok: false, error_code: 404, description: 'Not Found' };
+      }
+      const body = JSON.stringify(failure ?? { ok: true, result });
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });
   });
@@ -117,7 +144,12 @@ function startFakeBotApi() {
       resolve({
         apiRoot: `http://127.0.0.1:${server.address().port}`,
         sentAt,
+        accepted,
         refused: () => refused,
+        refusals: () => refusals,
+        refuse429: (share) => {
+          refuse429 = share;
+        },
         close: () => new Promise((r) => {
           server.close(() => r());
           server.closeAllConnections();
@@ -193,10 +225,11 @@ function makeUpdate(id, question) {
   };
 }
 
-async function startServer(dbUrl, fake) {
+async function startServer(dbUrl, fake, { openLimits }) {
   const child = fork(SELF, ['--server'], {
     env: {
       ...process.env,
+      BENCH_OPEN_LIMITS: openLimits ? '1' : '0',
       DATABASE_URL: dbUrl,
       KNOWLEDGE_DIR,
       // The saved index is kept between runs; the first run builds it.
@@ -357,6 +390,38 @@ async function measure(autocannon, server, db, fake, questions, ids, phase) {
   };
 }
 
+/**
+ * Questions at an even rate while the fake Bot API refuses a share of sends with 429 (retry_after
+ * 1 s, which pauses the whole bot): waits until every question is answered (or a minute passes)
+ * and reports the time from receipt to the accepted reply, and how many were answered twice.
+ */
+async function measureRefusals(autocannon, server, fake, questions, ids) {
+  fake.sentAt.clear();
+  fake.accepted.clear();
+  await server.stamps();
+  const refusalsBefore = fake.refusals();
+  fake.refuse429(REFUSAL_RUN.share);
+  const first = ids.next;
+  const started = now();
+  await load(autocannon, server, questions, ids, { seconds: REFUSAL_RUN.questions / REFUSAL_RUN.rate, rate: REFUSAL_RUN.rate, connections: 16 });
+  const last = ids.next;
+  const until = now() + 60_000;
+  const answered = () => Array.from({ length: last - first }, (_, i) => first + i).filter((id) => fake.sentAt.has(USER_BASE + id)).length;
+  while (answered() < last - first && now() < until) await sleep(50);
+  const doneAfter = (now() - started) / 1000;
+  await sleep(1_500); // anything sent twice would arrive by now
+  fake.refuse429(0);
+  const { stamps } = await server.stamps();
+  const latencies = [];
+  for (const [id, at] of stamps) {
+    const sent = fake.sentAt.get(USER_BASE + id);
+    if (id >= first && id < last && sent !== undefined) latencies.push(sent - at);
+  }
+  let twice = 0;
+  for (let id = first; id < last; id++) twice += Math.max(0, (fake.accepted.get(USER_BASE + id) ?? 0) - 1);
+  return { asked: last - first, answered: answered(), twice, refusals: fake.refusals() - refusalsBefore, doneAfter, stats: latencyStats(latencies) };
+}
+
 async function main() {
   requireInputs();
   const { default: autocannon } = await import('autocannon');
@@ -373,11 +438,12 @@ async function main() {
   const fake = await startFakeBotApi();
   const ids = { next: 1 };
   const rows = [];
+  const refusalRows = [];
   const items = [];
   try {
     for (const makeTarget of targets) {
-      const db = await makeTarget();
-      const server = await startServer(db.url, fake);
+      let db = await makeTarget();
+      let server = await startServer(db.url, fake, { openLimits: true });
       try {
         // Warm-up: JIT, connection pools, the index's caches.
         await load(autocannon, server, questions, ids, { seconds: 2, connections: 16 });
@@ -400,6 +466,16 @@ async function main() {
           items.push({ label: `Webhook ${db.label} ${r.phase} 消息/秒`, value: r.perSecond.toFixed(0), target: `≥ ${TARGET_RATE}`, ok: okRate });
           items.push({ label: `Webhook ${db.label} ${r.phase} p50/p99`, value: `${ms(r.stats.p50)} / ${ms(r.stats.p99)}`, target: `p99 < ${TARGET_P99_MS} ms`, ok: okP99 });
         }
+        // The 429 run keeps Telegram's own limits (30 a second per bot, one a second per chat), on a
+        // fresh database: what the capacity runs left unsent must not queue ahead of its questions.
+        await server.close();
+        await db.cleanup();
+        db = await makeTarget();
+        server = await startServer(db.url, fake, { openLimits: false });
+        const r = await measureRefusals(autocannon, server, fake, questions, ids);
+        refusalRows.push([db.label, String(r.asked), String(r.answered), String(r.twice), String(r.refusals), ms(r.stats.p50), ms(r.stats.p99), ms(r.stats.max), `${r.doneAfter.toFixed(1)} s`]);
+        items.push({ label: `Webhook ${db.label} 10% 429 已回答/重复`, value: `${r.answered}/${r.asked}，重复 ${r.twice}`, target: '全部回答，无重复', ok: r.answered === r.asked && r.twice === 0 });
+        items.push({ label: `Webhook ${db.label} 10% 429 回答用时 p99`, value: ms(r.stats.p99) });
       } finally {
         await server.close();
         await db.cleanup();
@@ -412,5 +488,8 @@ async function main() {
   console.log('\n消息/秒：测量期内发出的回复数 ÷ 时长；延迟：服务端收到更新请求（onRequest）到 sendMessage 到达假 Bot API。');
   console.log('服务 CPU/条：服务进程（所有线程）在测量期内用的 CPU 时间 ÷ 收到的更新数；数据库 CPU/条：本机 PostgreSQL 服务器进程的（SQLite 在服务进程内，已计入服务 CPU）；压测端 CPU/条：本进程（autocannon 与假 Bot API）的。三者都在同一台 2 核机器上。');
   console.log('Telegram 本身限每个机器人约 30 条/秒：此处放开了账号额度，测的是网关本身的容量。');
+  console.log(`\n假 Bot API 以 429（retry_after 1 秒）拒绝 ${REFUSAL_RUN.share * 100}% 的发送：${REFUSAL_RUN.questions} 个提问，每秒 ${REFUSAL_RUN.rate} 个，Telegram 默认限额（每机器人 30 条/秒）。`);
+  printTable(['数据库', '提问', '已回答', '重复', '429 次数', '回答用时 p50', 'p99', 'max', '全部答完'], refusalRows);
+  console.log('回答用时：服务收到更新到假 Bot API 接受回复。每个 429 让整个机器人暂停 retry_after（所有实例），所以持续被拒时吞吐受 Telegram 限制，而不是网关。');
   summary('webhook', items);
 }

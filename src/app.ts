@@ -10,8 +10,10 @@ import knowledgePlugin from './plugins/knowledge.js';
 import storePlugin from './plugins/store.js';
 import metricsPlugin from './plugins/metrics.js';
 import channelsPlugin from './plugins/channels.js';
+import outboxPlugin from './plugins/outbox.js';
 import authPlugin from './plugins/auth.js';
-import type { ChannelAdapter, SendBudget } from './channels/channel.js';
+import type { ChannelAdapter, ChannelLimits } from './channels/channel.js';
+import type { DispatcherTiming } from './channels/dispatcher.js';
 import type { Channel } from './core/conversation/types.js';
 import type { FloodRule } from './channels/gateway.js';
 import type { StartRetry } from './plugins/channels.js';
@@ -25,7 +27,7 @@ import { VERSION } from './version.js';
 
 /**
  * What the app needs from its caller. Tests pass a ready index (no knowledge folder to load), a
- * shared store, fake channel adapters, a tighter flood rule or other send budgets; production passes
+ * shared store, fake channel adapters, a tighter flood rule or other sending limits; production passes
  * the configuration.
  */
 export interface AppOptions {
@@ -34,8 +36,10 @@ export interface AppOptions {
   readonly store?: Store;
   readonly adapters?: ChannelAdapter[];
   readonly flood?: FloodRule;
-  /** Outgoing budgets per channel replacing the defaults and the configured WeChat ones (tests, benchmarks). */
-  readonly budgets?: Partial<Record<Channel, SendBudget>>;
+  /** Sending limits per channel replacing the configured ones (tests, benchmarks). */
+  readonly limits?: Partial<Record<Channel, ChannelLimits>>;
+  /** The dispatcher's poll, lease, timeout and retry timings (tests shorten them). */
+  readonly dispatch?: Partial<DispatcherTiming>;
   /** Where a generated admin token is shown once; standard error by default. */
   readonly announce?: (line: string) => void;
   /** Pauses before a channel that failed to start is tried again (tests shorten them). */
@@ -117,7 +121,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(storePlugin, { databaseUrl: opts.config.databaseUrl, store: opts.store });
   await fastify.register(authPlugin, { adminToken: opts.config.adminToken, announce: opts.announce });
   await fastify.register(knowledgePlugin, { config: opts.config, index: opts.index });
-  await fastify.register(channelsPlugin, { config: opts.config, adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets, startRetry: opts.startRetry });
+  await fastify.register(outboxPlugin, { config: opts.config, limits: opts.limits, timing: opts.dispatch });
+  await fastify.register(channelsPlugin, { config: opts.config, adapters: opts.adapters, flood: opts.flood, startRetry: opts.startRetry });
 
   await fastify.register(health);
   await fastify.register(ask, { perMinute: opts.config.askRatePerMinute });

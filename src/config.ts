@@ -41,6 +41,10 @@ export interface Config {
   readonly botNames: string[];
   /** Outgoing WeChat messages per minute: per room and for the whole account. */
   readonly wechatBudget: { readonly perRoom: number; readonly perAccount: number };
+  /** Outgoing Telegram messages: per second for the bot and per chat, per minute per group. */
+  readonly telegramLimits: { readonly perBot: number; readonly perChat: number; readonly perGroup: number };
+  /** The outbox: how long a reply may wait before it is expired instead of sent late, and how many sends a message gets. */
+  readonly outbox: { readonly maxAgeMs: number; readonly maxAttempts: number };
 }
 
 /** A configuration value that cannot be used: start-up stops with this one line. */
@@ -191,6 +195,12 @@ export function loadConfig(env: Env = process.env): Config {
     office: officeName ? { name: officeName, contact: optional(env, 'OFFICE_CONTACT') ?? '' } : null,
     botNames: (env.BOT_NAMES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
     wechatBudget: { perRoom: integer(env, 'WECHAT_ROOM_LIMIT', 10, 1, 1000), perAccount: integer(env, 'WECHAT_ACCOUNT_LIMIT', 60, 1, 10_000) },
+    telegramLimits: {
+      perBot: integer(env, 'TELEGRAM_BOT_LIMIT', 30, 1, 1000),
+      perChat: integer(env, 'TELEGRAM_CHAT_LIMIT', 1, 1, 100),
+      perGroup: integer(env, 'TELEGRAM_GROUP_LIMIT', 20, 1, 1000),
+    },
+    outbox: { maxAgeMs: integer(env, 'OUTBOX_MAX_AGE', 600, 10, 7 * 24 * 3600) * 1000, maxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 100) },
   };
 }
 

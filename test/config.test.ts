@@ -145,3 +145,25 @@ describe('loadConfig: each bad value names its variable', () => {
     expect(err.message).not.toContain('short-metrics');
   });
 });
+
+describe('loadConfig: the outbox and the sending limits', () => {
+  it('defaults to ten minutes, eight attempts and Telegram\'s published limits', () => {
+    expect(loadConfig({})).toMatchObject({ outbox: { maxAgeMs: 600_000, maxAttempts: 8 }, telegramLimits: { perBot: 30, perChat: 1, perGroup: 20 } });
+  });
+
+  it('reads OUTBOX_MAX_AGE in seconds, OUTBOX_MAX_ATTEMPTS and the Telegram limits', () => {
+    const c = loadConfig({ OUTBOX_MAX_AGE: '120', OUTBOX_MAX_ATTEMPTS: '3', TELEGRAM_BOT_LIMIT: '20', TELEGRAM_CHAT_LIMIT: '2', TELEGRAM_GROUP_LIMIT: '10' });
+    expect(c).toMatchObject({ outbox: { maxAgeMs: 120_000, maxAttempts: 3 }, telegramLimits: { perBot: 20, perChat: 2, perGroup: 10 } });
+  });
+
+  it.each([
+    ['OUTBOX_MAX_AGE', '5'],
+    ['OUTBOX_MAX_AGE', '10m'],
+    ['OUTBOX_MAX_ATTEMPTS', '0'],
+    ['TELEGRAM_BOT_LIMIT', '0'],
+    ['TELEGRAM_CHAT_LIMIT', 'fast'],
+    ['TELEGRAM_GROUP_LIMIT', '-1'],
+  ])('refuses %s=%s, naming it', (variable, value) => {
+    expect(refused({ [variable]: value }).variable).toBe(variable);
+  });
+});

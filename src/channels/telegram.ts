@@ -153,19 +153,32 @@ export class TelegramAdapter implements ChannelAdapter {
     }
   }
 
-  /** Handles one update from the webhook; resolves when the reply has been sent. */
+  /** Handles one update from the webhook; resolves once it is stored (its replies queued). */
   async handleUpdate(update: Update): Promise<void> {
     await this.bot.handleUpdate(update);
   }
 
-  async send(out: OutboundMessage): Promise<void> {
-    const reply = out.replyToMessageId ? { reply_parameters: { message_id: Number(out.replyToMessageId), allow_sending_without_reply: true } } : {};
+  async send(out: OutboundMessage): Promise<string | null> {
+    const extra = {
+      ...(out.replyToMessageId ? { reply_parameters: { message_id: Number(out.replyToMessageId), allow_sending_without_reply: true } } : {}),
+      ...(out.buttons ? { reply_markup: { inline_keyboard: out.buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) } } : {}),
+    };
     try {
-      await this.bot.telegram.sendMessage(out.chatId, out.text, reply);
+      const sent = await this.bot.telegram.sendMessage(out.chatId, out.text, extra);
+      return String(sent.message_id);
     } catch (err) {
-      // 5xx is Telegram failing, not refusing: the same message may go through later.
-      if (err instanceof TelegramError && err.code < 500) throw new ChannelError('telegram', 'refused', `Telegram 拒绝发送（${err.code}）：${err.description}`);
-      throw new ChannelError('telegram', 'network', `无法连接 Telegram：${err instanceof Error ? err.message : String(err)}`);
+      if (!(err instanceof TelegramError) || err.code >= 500) {
+        // 5xx is Telegram failing, not refusing: the same message may go through later.
+        throw new ChannelError('telegram', 'network', `无法连接 Telegram：${err instanceof Error ? err.message : String(err)}`);
+      }
+      const said = `Telegram 拒绝发送（${err.code}）：${err.description}`;
+      if (err.code === 429) {
+        const seconds = Number(err.parameters?.retry_after);
+        throw new ChannelError('telegram', 'rate_limited', said, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined);
+      }
+      // Blocked by the user, removed from the group, the group deleted: nothing more can be sent there.
+      if (err.code === 403) throw new ChannelError('telegram', 'unreachable', said);
+      throw new ChannelError('telegram', 'refused', said);
     }
   }
 

@@ -113,6 +113,11 @@ function looksLikeRoomId(id: string): boolean {
   return id.endsWith('@chatroom') || id.startsWith('@@');
 }
 
+/** The id of a message Wechaty says it sent; puppets that do not tell give nothing. */
+function sentId(sent: Message | void): string | null {
+  return sent ? sent.id : null;
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -173,14 +178,14 @@ export class WechatAdapter implements ChannelAdapter {
     await this.bot.start();
   }
 
-  async send(out: OutboundMessage): Promise<void> {
+  async send(out: OutboundMessage): Promise<string | null> {
     if (!this.bot.isLoggedIn) throw new ChannelError('wechat', 'network', '微信未登录，消息未发出');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ChannelError('wechat', 'network', `微信发送超时（${SEND_TIMEOUT_MS / 1000} 秒）`)), SEND_TIMEOUT_MS);
     });
     try {
-      await Promise.race([this.deliver(out), timeout]);
+      return await Promise.race([this.deliver(out), timeout]);
     } catch (err) {
       if (err instanceof ChannelError) throw err;
       const kind = sendFailureKind(err);
@@ -282,17 +287,17 @@ export class WechatAdapter implements ChannelAdapter {
     return { ...base, chatId: talker.id, chatKind: 'private', userName: talker.name(), mentionsBot: false };
   }
 
-  private async deliver(out: OutboundMessage): Promise<void> {
+  /** Says the message; resolves with the sent message's id when the puppet tells it. */
+  private async deliver(out: OutboundMessage): Promise<string | null> {
     const kind = this.chatKinds.get(out.chatId) ?? (looksLikeRoomId(out.chatId) ? 'room' : 'contact');
     if (kind === 'contact') {
       const contact = await this.bot.Contact.find({ id: out.chatId });
       if (!contact) throw new ChannelError('wechat', 'refused', `微信联系人不存在：${out.chatId}`);
-      await contact.say(out.text);
-      return;
+      return sentId(await contact.say(out.text));
     }
     const room = await this.bot.Room.find({ id: out.chatId });
     if (!room) throw new ChannelError('wechat', 'refused', `微信群不存在或已退出：${out.chatId}`);
-    await this.sayInRoom(room, out);
+    return sentId(await this.sayInRoom(room, out));
   }
 
   /**
@@ -304,14 +309,11 @@ export class WechatAdapter implements ChannelAdapter {
    * alias or nickname, as in the inbound message. If the asker cannot be looked up (they left), the
    * mention is written as plain text: the room still sees whom the answer is for.
    */
-  private async sayInRoom(room: Room, out: OutboundMessage): Promise<void> {
-    if (!out.mention) {
-      await room.say(out.text);
-      return;
-    }
+  private async sayInRoom(room: Room, out: OutboundMessage): Promise<Message | void> {
+    if (!out.mention) return room.say(out.text);
     const asker: Contact | undefined = await this.bot.Contact.find({ id: out.mention.userId });
-    if (asker) await room.say`${asker}${MENTION_SEPARATOR}${out.text}`;
-    else await room.say(`@${out.mention.name}${MENTION_SEPARATOR}${out.text}`);
+    if (asker) return room.say`${asker}${MENTION_SEPARATOR}${out.text}`;
+    return room.say(`@${out.mention.name}${MENTION_SEPARATOR}${out.text}`);
   }
 
   private remember(chatId: string, kind: 'room' | 'contact'): void {

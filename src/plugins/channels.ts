@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import type { ChannelAdapter, SendBudget } from '../channels/channel.js';
+import type { ChannelAdapter } from '../channels/channel.js';
 import { Gateway, type FloodRule } from '../channels/gateway.js';
 import { TelegramAdapter, isUpdate } from '../channels/telegram.js';
 import { ChunfengError } from '../errors.js';
@@ -23,20 +23,19 @@ export interface StartRetry {
 
 const DEFAULT_START_RETRY: StartRetry = { firstMs: 5_000, maxMs: 300_000 };
 
-/** Options: the configuration, or adapters made elsewhere (tests), and a flood rule and send budgets to override the defaults. */
+/** Options: the configuration, or adapters made elsewhere (tests), and a flood rule to override the default. */
 export interface ChannelsPluginOptions {
   readonly startRetry?: StartRetry;
   readonly config: Config;
   readonly adapters?: ChannelAdapter[];
   readonly flood?: FloodRule;
-  /** Send budgets per channel, over the defaults and the configured WeChat ones. */
-  readonly budgets?: Partial<Record<ChannelAdapter['channel'], SendBudget>>;
 }
 
 /**
  * The chat channels: builds the adapters the configuration turns on, the gateway between them and
  * the core, and the Telegram webhook. Adapters start once the knowledge index is ready (until then
- * the webhook answers 503 and Telegram retries); on close they stop and in-flight messages finish.
+ * the webhook answers 503 and Telegram retries), and the dispatcher sends through each once it
+ * runs. On close, sends under way finish, then the adapters stop and in-flight messages are stored.
  */
 export default fp<ChannelsPluginOptions>(
   async (fastify, opts) => {
@@ -64,7 +63,8 @@ export default fp<ChannelsPluginOptions>(
       metrics: fastify.metrics,
       log,
       flood: opts.flood,
-      budgets: { wechat: { perChat: { limit: config.wechatBudget.perRoom, windowMs: 60_000 }, perAccount: { limit: config.wechatBudget.perAccount, windowMs: 60_000 } }, ...opts.budgets },
+      maxAgeMs: config.outbox.maxAgeMs,
+      queued: (channel, ids) => fastify.dispatcher.offer(channel, ids),
     });
     fastify.decorate('gateway', gateway);
 
@@ -100,6 +100,7 @@ export default fp<ChannelsPluginOptions>(
         await adapter.start(gateway.handlerFor(adapter));
         if (closing) return; // preClose has stopped it
         started.push(adapter);
+        fastify.dispatcher.attach(adapter);
         fastify.metrics.channelUp.set({ channel: adapter.channel }, 1);
         log.info({ channel: adapter.channel }, '渠道已启动');
       } catch (err) {
@@ -132,6 +133,8 @@ export default fp<ChannelsPluginOptions>(
         // Until the adapter has started (it asks getMe who the bot is) an update would reach no
         // handler and be lost with a 200; a 503 makes Telegram deliver it again.
         if (!fastify.knowledge.ready || !started.includes(webhookAdapter)) throw new ChunfengError('NOT_READY');
+        // Resolves once the message, its decision and its replies are committed (the replies are
+        // sent by the dispatcher): a 200 means nothing is lost, anything else is delivered again.
         await webhookAdapter.handleUpdate(request.body);
         return reply.send({ ok: true });
       });
@@ -150,11 +153,14 @@ export default fp<ChannelsPluginOptions>(
       stopMaintenance();
       closing = true;
       for (const timer of retries) clearTimeout(timer);
+      // Sends under way finish and are recorded while the adapters can still send (a stopped WeChat
+      // puppet cannot); what is queued after this waits for the next start or another instance.
+      await fastify.dispatcher.stop();
       // An adapter still starting is stopped too, or it would begin polling after close.
       await Promise.allSettled([...started, ...starting].map((a) => a.stop()));
       for (const adapter of adapters) fastify.metrics.channelUp.set({ channel: adapter.channel }, 0);
       await gateway.drain();
     });
   },
-  { name: 'channels', dependencies: ['store', 'knowledge', 'metrics', 'auth'] },
+  { name: 'channels', dependencies: ['store', 'knowledge', 'metrics', 'auth', 'outbox'] },
 );

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type CompiledQuery, type QueryResult } from 'kysely';
 import { GroupCommitSqliteDialect } from './group-commit.js';
 import { BatchingPostgresDialect } from './pg-batch.js';
 import pg from 'pg';
@@ -16,10 +16,29 @@ import type { Database } from './schema.js';
 /** Which database a store runs on. */
 export type StoreKind = 'sqlite' | 'postgres';
 
+/**
+ * Runs statements as one unit with the other writes of the turn (group commit on SQLite, batches on
+ * PostgreSQL): all of them take effect or none does. Resolves with each statement's result once
+ * committed; rejects with the failure of the first statement that failed.
+ */
+export type Together = (queries: readonly CompiledQuery[]) => Promise<QueryResult<unknown>[]>;
+
 /** An open, migrated database. */
 export interface Connection {
   readonly db: Kysely<Database>;
   readonly kind: StoreKind;
+  readonly together: Together;
+}
+
+/** Which unique index or constraint an error says was violated, or null when it is no such error. */
+export function violatedUnique(err: unknown): string | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const e = err as { code?: unknown; constraint?: unknown; message?: unknown };
+  // PostgreSQL names the constraint or index.
+  if (e.code === '23505' && typeof e.constraint === 'string') return e.constraint;
+  // SQLite names the columns: "UNIQUE constraint failed: outbox.dedupe_key".
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof e.message === 'string') return e.message.replace(/^UNIQUE constraint failed: /, '');
+  return null;
 }
 
 /** Options that only matter for some databases. */
@@ -77,7 +96,8 @@ async function connectSqlite(path: string): Promise<Connection> {
     file.close();
     throw err;
   }
-  return { db: new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(file) }), kind: 'sqlite' };
+  const dialect = new GroupCommitSqliteDialect(file);
+  return { db: new Kysely<Database>({ dialect }), kind: 'sqlite', together: (queries) => dialect.together(queries) };
 }
 
 /**
@@ -119,9 +139,11 @@ function withoutCommitWait(databaseUrl: string): string {
 async function connectPostgres(databaseUrl: string, options: ConnectOptions): Promise<Connection> {
   // Timeouts: with the database unreachable, handlers, /readyz and shutdown fail after a while
   // instead of waiting for ever.
-  const pool = new pg.Pool({ connectionString: withoutCommitWait(databaseUrl), application_name: 'chunfeng', connectionTimeoutMillis: 5_000, query_timeout: 15_000 });
+  // Pipelined clients: a turn's batch goes out as one round trip with bound parameters (pg-batch.ts).
+  const pool = new pg.Pool({ connectionString: withoutCommitWait(databaseUrl), application_name: 'chunfeng', connectionTimeoutMillis: 5_000, query_timeout: 15_000, pipeline: true });
   pool.on('error', (err) => options.onPoolError?.(err));
-  const db = new Kysely<Database>({ dialect: new BatchingPostgresDialect(pool) });
+  const dialect = new BatchingPostgresDialect(pool);
+  const db = new Kysely<Database>({ dialect });
   try {
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
     if ((rows[0]?.schema ?? null) === null) throw new Error('PostgreSQL 的 search_path 中没有存在的 schema，无法建表');
@@ -134,5 +156,5 @@ async function connectPostgres(databaseUrl: string, options: ConnectOptions): Pr
     await db.destroy();
     throw err;
   }
-  return { db, kind: 'postgres' };
+  return { db, kind: 'postgres', together: (queries) => dialect.together(queries) };
 }

@@ -44,11 +44,19 @@ function run(statement: SqliteStatement, parameters: readonly unknown[]): QueryR
   };
 }
 
-/** A write waiting for the end of the turn. */
-interface Queued {
+/** One statement with its values. */
+interface Bound {
   readonly statement: SqliteStatement;
   readonly parameters: readonly unknown[];
-  resolve(result: QueryResult<unknown>): void;
+}
+
+/**
+ * Writes waiting for the end of the turn: one statement, or a unit of several that take effect
+ * together or not at all; a unit's promise settles with the result of each.
+ */
+interface Queued {
+  readonly statements: readonly Bound[];
+  resolve(results: QueryResult<unknown>[]): void;
   reject(err: unknown): void;
 }
 
@@ -64,8 +72,11 @@ interface Queued {
  *
  * A statement that fails is undone on its own (SQLite's statement rollback) and rejects; one whose
  * failure ends the whole transaction (a full disk) rejects every write of the turn, as does a
- * failed commit. Reads run at once and see what is committed. An explicit Kysely transaction first
- * runs the turn's writes, then has the connection to itself until it ends.
+ * failed commit. A unit ({@link GroupCommitSqliteDialect.together}) runs inside a savepoint: when
+ * one of its statements fails, the unit's earlier statements are rolled back with it and the unit
+ * rejects with that failure, while the rest of the turn commits. Reads run at once and see what is
+ * committed. An explicit Kysely transaction first runs the turn's writes, then has the connection
+ * to itself until it ends.
  */
 class GroupCommit {
   /** Writes asked for in this turn; null while none is. */
@@ -84,12 +95,36 @@ class GroupCommit {
     while (this.owner && this.owner !== session) await this.ownerEnded;
     const statement = this.statements.get(query.sql);
     if (this.owner || !writes(statement)) return run(statement, query.parameters);
+    return this.queue([{ statement, parameters: query.parameters }]).then(([result]) => result as QueryResult<unknown>);
+  }
+
+  /** Runs `queries` as one unit at the end of the turn; see the class comment. */
+  async together(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]> {
+    while (this.owner) await this.ownerEnded;
+    return this.queue(queries.map((q) => ({ statement: this.statements.get(q.sql), parameters: q.parameters })));
+  }
+
+  private queue(statements: readonly Bound[]): Promise<QueryResult<unknown>[]> {
     if (!this.turn) {
       this.turn = [];
       setImmediate(() => this.commit());
     }
     const turn = this.turn;
-    return new Promise((resolve, reject) => turn.push({ statement, parameters: query.parameters, resolve, reject }));
+    return new Promise((resolve, reject) => turn.push({ statements, resolve, reject }));
+  }
+
+  /** Runs one queued entry; a unit of several inside a savepoint, undone as a whole when one fails. */
+  private runEntry(entry: Queued): QueryResult<unknown>[] {
+    if (entry.statements.length === 1) return entry.statements.map((b) => run(b.statement, b.parameters));
+    this.file.exec('SAVEPOINT chunfeng_unit');
+    try {
+      const results = entry.statements.map((b) => run(b.statement, b.parameters));
+      this.file.exec('RELEASE chunfeng_unit');
+      return results;
+    } catch (err) {
+      if (this.file.inTransaction) this.file.exec('ROLLBACK TO chunfeng_unit; RELEASE chunfeng_unit');
+      throw err;
+    }
   }
 
   /** Runs the turn's writes in one transaction and tells each caller. */
@@ -104,12 +139,12 @@ class GroupCommit {
         for (const q of turn) q.reject(err);
       }
     };
-    const outcomes: ({ ok: true; result: QueryResult<unknown> } | { ok: false; err: unknown })[] = [];
+    const outcomes: ({ ok: true; results: QueryResult<unknown>[] } | { ok: false; err: unknown })[] = [];
     try {
       this.file.exec('BEGIN IMMEDIATE');
       for (const q of turn) {
         try {
-          outcomes.push({ ok: true, result: run(q.statement, q.parameters) });
+          outcomes.push({ ok: true, results: this.runEntry(q) });
         } catch (err) {
           // Most failures undo only their own statement; some end the transaction, and the turn with it.
           if (!this.file.inTransaction) throw err;
@@ -123,7 +158,7 @@ class GroupCommit {
     }
     turn.forEach((q, i) => {
       const outcome = outcomes[i] as (typeof outcomes)[number];
-      if (outcome.ok) q.resolve(outcome.result);
+      if (outcome.ok) q.resolve(outcome.results);
       else q.reject(outcome.err);
     });
   }
@@ -179,7 +214,7 @@ class Session implements DatabaseConnection {
 
 class GroupCommitDriver implements Driver {
   private readonly statements: StatementCache;
-  private readonly commits: GroupCommit;
+  readonly commits: GroupCommit;
 
   constructor(private readonly file: Sqlite) {
     this.statements = new StatementCache(file);
@@ -216,11 +251,23 @@ class GroupCommitDriver implements Driver {
 
 /** Kysely's SQLite dialect (compiler, adapter, introspection) over the group-commit driver. */
 export class GroupCommitSqliteDialect extends SqliteDialect {
-  constructor(private readonly file: Sqlite) {
+  private readonly driver: GroupCommitDriver;
+
+  constructor(file: Sqlite) {
     super({ database: file });
+    this.driver = new GroupCommitDriver(file);
   }
 
   override createDriver(): Driver {
-    return new GroupCommitDriver(this.file);
+    return this.driver;
+  }
+
+  /**
+   * Runs the statements as one unit with the turn's other writes: all of them take effect or none
+   * does; resolves with each one's result once committed, rejects with the failure of the first
+   * that failed.
+   */
+  together(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]> {
+    return this.driver.commits.together(queries);
   }
 }

@@ -37,6 +37,8 @@ export interface Chat {
   readonly kind: ChatKind;
   readonly title: string | null;
   readonly createdAt: Date;
+  /** When the network refused the bot this chat (Telegram 403); null while it is reachable. */
+  readonly unreachableAt: Date | null;
 }
 
 /** Maps channel identities to the store's own ids, which messages and tickets refer to. */
@@ -56,7 +58,10 @@ function toUser(row: Row<'users'>): User {
 }
 
 function toChat(row: Row<'chats'>): Chat {
-  return { id: row.id, channel: row.channel, channelChatId: row.channel_chat_id, kind: row.kind, title: row.title, createdAt: fromStored(row.created_at) };
+  return {
+    id: row.id, channel: row.channel, channelChatId: row.channel_chat_id, kind: row.kind, title: row.title, createdAt: fromStored(row.created_at),
+    unreachableAt: row.unreachable_at === null ? null : fromStored(row.unreachable_at),
+  };
 }
 
 /**
@@ -75,7 +80,7 @@ export function identityRepository(db: Kysely<Database>): IdentityRepository {
         })),
       )
       .returning('id'));
-  const chat = prepare(db, (r: Row<'chats'>) =>
+  const chat = prepare(db, (r: Omit<Row<'chats'>, 'unreachable_at' | 'unreachable_reason'>) =>
     db
       .insertInto('chats')
       .values({ id: r.id, channel: r.channel, channel_chat_id: r.channel_chat_id, kind: r.kind, title: r.title, created_at: r.created_at })

@@ -2,19 +2,22 @@ import { sql } from 'kysely';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { budgetRepository, type BudgetRepository } from './budget.js';
 import { connect, type ConnectOptions, type StoreKind } from './connect.js';
-import { dedupeRepository, type DedupeRepository } from './dedupe.js';
 import { identityRepository, type IdentityRepository } from './identities.js';
+import { intakeRepository, type IntakeRepository } from './intake.js';
 import { messageRepository, type MessageRepository } from './messages.js';
+import { outboxRepository, type OutboxRepository } from './outbox.js';
 import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
 
 export type { Account, AccountRepository, CreatedAccount } from './accounts.js';
 export { newToken } from './accounts.js';
 export type { BudgetRepository } from './budget.js';
 export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
-export type { DedupeRepository } from './dedupe.js';
 export type { Chat, ChatIdentity, IdentityRepository, User, UserIdentity } from './identities.js';
+export type { Intake, IntakeRepository, IntakeResult } from './intake.js';
 export type { Decision, MessageRepository, NewMessage, StoredMessage } from './messages.js';
-export type { AccountRole, ChatKind, Direction } from './schema.js';
+export { OUTBOX_PRIORITY } from './outbox.js';
+export type { ClaimedItem, NewOutboxItem, Outcome, OutboxDepth, OutboxItem, OutboxPayload, OutboxRepository, Rate } from './outbox.js';
+export type { AccountRole, ChatKind, Direction, OutboxState } from './schema.js';
 export type { SuggestionKey, SuggestionRepository } from './suggestions.js';
 
 /**
@@ -25,7 +28,10 @@ export interface Store {
   readonly kind: StoreKind;
   readonly identities: IdentityRepository;
   readonly messages: MessageRepository;
-  readonly dedupe: DedupeRepository;
+  /** Inbound messages with their decision and replies, stored as one unit. */
+  readonly intake: IntakeRepository;
+  /** Everything the bot sends, until it is sent or given up. */
+  readonly outbox: OutboxRepository;
   readonly suggestions: SuggestionRepository;
   readonly budget: BudgetRepository;
   readonly accounts: AccountRepository;
@@ -41,13 +47,14 @@ export interface Store {
  * migrations before it resolves. Open one store per database per process and share it.
  */
 export async function openStore(databaseUrl: string, options: ConnectOptions = {}): Promise<Store> {
-  const { db, kind } = await connect(databaseUrl, options);
+  const { db, kind, together } = await connect(databaseUrl, options);
   let closed: Promise<void> | null = null;
   return {
     kind,
     identities: identityRepository(db),
     messages: messageRepository(db),
-    dedupe: dedupeRepository(db),
+    intake: intakeRepository(db, together),
+    outbox: outboxRepository(db, kind, together),
     suggestions: suggestionRepository(db),
     budget: budgetRepository(db),
     accounts: accountRepository(db),

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { newId } from './ids.js';
-import { prepare } from './prepared.js';
+import { prepare, type PreparedQuery } from './prepared.js';
 import { fromStored, toStored, type Database, type Direction, type Row } from './schema.js';
 
 /** What the bot decided about an inbound message, kept with it for audit and tuning. */
@@ -44,7 +44,10 @@ export interface StoredMessage {
 
 /** The conversation log. */
 export interface MessageRepository {
-  /** Records a message and returns its id. Rejects when the chat or user id is not in the store. */
+  /**
+   * Records a message and returns its id. Rejects when the chat or user id is not in the store, or
+   * when an inbound message with the same channel message id is already recorded in the chat.
+   */
   record(message: NewMessage): Promise<string>;
   /** The last `limit` messages of a chat, oldest first (the order they read in). */
   recent(chatId: string, limit: number): Promise<StoredMessage[]>;
@@ -65,31 +68,41 @@ function toMessage(row: Row<'messages'>): StoredMessage {
   };
 }
 
-/** The conversation log over SQL. */
-export function messageRepository(db: Kysely<Database>): MessageRepository {
-  const insert = prepare(db, (r: Row<'messages'>) =>
+/** The insert of one message row, compiled once (shared with the outbox and intake, which add it to their units). */
+export function messageInsert(db: Kysely<Database>): PreparedQuery<Row<'messages'>, unknown> {
+  return prepare(db, (r: Row<'messages'>) =>
     db.insertInto('messages').values({
       id: r.id, channel: r.channel, chat_id: r.chat_id, user_id: r.user_id, direction: r.direction, channel_message_id: r.channel_message_id,
       text: r.text, created_at: r.created_at, entry_id: r.entry_id, score: r.score, answered: r.answered, reason: r.reason,
     }));
+}
+
+/** The row for a message to record under `id`. */
+export function messageRow(id: string, message: NewMessage): Row<'messages'> {
+  const d = message.decision ?? null;
+  return {
+    id,
+    channel: message.channel,
+    chat_id: message.chatId,
+    user_id: message.userId ?? null,
+    direction: message.direction,
+    channel_message_id: message.channelMessageId ?? null,
+    text: message.text,
+    created_at: toStored(message.at ?? new Date()),
+    entry_id: d?.entryId ?? null,
+    score: d?.score ?? null,
+    answered: d ? (d.answered ? 1 : 0) : null,
+    reason: d?.reason ?? null,
+  };
+}
+
+/** The conversation log over SQL. */
+export function messageRepository(db: Kysely<Database>): MessageRepository {
+  const insert = messageInsert(db);
   return {
     async record(message) {
       const id = newId();
-      const d = message.decision ?? null;
-      await insert.execute({
-        id,
-        channel: message.channel,
-        chat_id: message.chatId,
-        user_id: message.userId ?? null,
-        direction: message.direction,
-        channel_message_id: message.channelMessageId ?? null,
-        text: message.text,
-        created_at: toStored(message.at ?? new Date()),
-        entry_id: d?.entryId ?? null,
-        score: d?.score ?? null,
-        answered: d ? (d.answered ? 1 : 0) : null,
-        reason: d?.reason ?? null,
-      });
+      await insert.execute(messageRow(id, message));
       return id;
     },
 

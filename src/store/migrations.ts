@@ -94,7 +94,70 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .execute();
     },
   },
-  // 0003 is the outbox's, developed alongside; migrations apply in name order and only need distinct names.
+  '0003-outbox': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Dedupe by the inbound message itself: the message and the marker are one row, so no crash
+      // can leave one without the other. Copies that an earlier version may have stored are dropped
+      // first (the oldest of each is kept), or the unique index could not be built.
+      await sql`delete from messages where direction = 'in' and channel_message_id is not null and id not in (
+        select min(id) from messages where direction = 'in' and channel_message_id is not null group by channel, chat_id, channel_message_id)`.execute(db);
+      await db.schema
+        .createIndex('messages_inbound_key')
+        .unique()
+        .on('messages')
+        .columns(['channel', 'chat_id', 'channel_message_id'])
+        .where(sql.ref('direction'), '=', 'in')
+        .where(sql.ref('channel_message_id'), 'is not', null)
+        .execute();
+      await db.schema.dropTable('processed_updates').execute();
+
+      // Set when the network said the bot may not write there any more (Telegram 403): later
+      // broadcasts skip the chat; a reply that goes through again clears it.
+      await db.schema.alterTable('chats').addColumn('unreachable_at', 'text').execute();
+      await db.schema.alterTable('chats').addColumn('unreachable_reason', 'text').execute();
+
+      await db.schema
+        .createTable('outbox')
+        // The id of the outgoing message it delivers, so the log and the outbox share one key.
+        .addColumn('id', 'text', (c) => c.primaryKey().references('messages.id'))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('chat_id', 'text', (c) => c.notNull().references('chats.id'))
+        .addColumn('channel_chat_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('source', 'text')
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('reply_to', 'text')
+        .addColumn('payload', 'text')
+        .addColumn('dedupe_key', 'text')
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('pending', 'sending', 'sent', 'failed', 'expired', 'unreachable')`))
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('not_before', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('claimed_by', 'text')
+        .addColumn('lease_until', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('sent_at', 'text')
+        .addColumn('channel_message_id', 'text')
+        .addColumn('last_error', 'text')
+        .execute();
+      // The claim's scan: a channel's waiting rows in the order they go out.
+      await db.schema.createIndex('outbox_pending').on('outbox').columns(['channel', 'priority', 'id']).where(sql.ref('state'), '=', 'pending').execute();
+      // Per chat: the rows still to send (order) and the ones sent lately (pace).
+      await db.schema.createIndex('outbox_chat').on('outbox').columns(['chat_id', 'state', 'sent_at']).execute();
+      // Claims whose instance stopped renewing them.
+      await db.schema.createIndex('outbox_leases').on('outbox').column('lease_until').where(sql.ref('state'), '=', 'sending').execute();
+      // One row ever per key (one notice per recipient); partial, so replies (no key) cost the index nothing.
+      await db.schema.createIndex('outbox_dedupe_key').unique().on('outbox').column('dedupe_key').where(sql.ref('dedupe_key'), 'is not', null).execute();
+
+      await db.schema
+        .createTable('channel_pauses')
+        .addColumn('channel', 'text', (c) => c.primaryKey())
+        .addColumn('until', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .execute();
+    },
+  },
   '0004-accounts-disabled': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('accounts').addColumn('disabled_at', 'text').execute();

@@ -6,6 +6,8 @@ const MARK = '\u0000chunfeng-arg:';
 /** A query of fixed shape, compiled once, run with new argument values. */
 export interface PreparedQuery<A, R> {
   execute(args: A): Promise<QueryResult<R>>;
+  /** The compiled statement with these values, to run with others as a unit (`Together`). */
+  compile(args: A): CompiledQuery<R>;
 }
 
 /**
@@ -29,13 +31,15 @@ export function prepare<DB, A extends Record<string, unknown>, R>(db: Kysely<DB>
   if (compiled.sql.includes(MARK)) throw new Error(`预编译查询的参数不能出现在 SQL 文本中：${compiled.sql}`);
   const slots = compiled.parameters.map((p) => (typeof p === 'string' && p.startsWith(MARK) ? p.slice(MARK.length) : null));
   for (const name of used) if (!slots.includes(name)) throw new Error(`预编译查询的参数 ${name} 没有用作值`);
+  const compile = (args: A): CompiledQuery<R> => {
+    const parameters = compiled.parameters.map((p, i) => {
+      const name = slots[i];
+      return name === null || name === undefined ? p : args[name];
+    });
+    return CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<R>;
+  };
   return {
-    execute(args) {
-      const parameters = compiled.parameters.map((p, i) => {
-        const name = slots[i];
-        return name === null || name === undefined ? p : args[name];
-      });
-      return db.executeQuery(CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<R>);
-    },
+    compile,
+    execute: (args) => db.executeQuery(compile(args)),
   };
 }

@@ -47,6 +47,9 @@ export interface ChatsTable {
   kind: ChatKind;
   title: string | null;
   created_at: StoredTime;
+  /** When the network last refused the bot this chat (Telegram 403); null while it is reachable. */
+  unreachable_at: StoredTime | null;
+  unreachable_reason: string | null;
 }
 
 /**
@@ -69,11 +72,56 @@ export interface MessagesTable {
   reason: string | null;
 }
 
-/** Updates already handled, so a retried Telegram update or a repeated Wechaty message is dropped. */
-export interface ProcessedUpdatesTable {
+/** Where an outbox row is on its way: waiting, claimed by an instance, or finished one of four ways. */
+export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'expired' | 'unreachable';
+
+/**
+ * Everything the bot sends, written in the same transaction as what caused it, and sent by the
+ * dispatcher (channels/dispatcher.ts). Why each column is there: store/README.md.
+ */
+export interface OutboxTable {
+  /** The id of the outgoing row in `messages` it delivers: the log shows whether each message arrived. */
+  id: string;
   channel: string;
-  update_key: string;
+  chat_id: string;
+  /** The chat as its network names it, so a send needs no join. */
+  channel_chat_id: string;
+  /** What it is (`reply`, `warning`; agent replies and notices later); the logs and metrics say it. */
+  kind: string;
+  /** Lower goes first: replies to a waiting person before broadcasts (see OUTBOX_PRIORITY). */
+  priority: number;
+  /** What caused it, as `kind:id` (the inbound message, a ticket message, a notice). */
+  source: string | null;
+  text: string;
+  /** The network's id of the message to quote. */
+  reply_to: string | null;
+  /** JSON of {@link OutboxPayload}: what a channel renders beyond the text. */
+  payload: string | null;
+  /** Unique when set: a second row with the same key is never queued (one notice per recipient). */
+  dedupe_key: string | null;
+  state: OutboxState;
+  /** Sends started; a row that used up OUTBOX_MAX_ATTEMPTS is failed. */
+  attempts: number;
+  /** Not sent before this time: back-off after a failure, a budget's next window, a pause. */
+  not_before: StoredTime;
+  /** Expired instead of sent once this has passed; null never. */
+  expires_at: StoredTime | null;
+  /** The instance that claimed it, and until when the claim holds unless renewed. */
+  claimed_by: string | null;
+  lease_until: StoredTime | null;
   created_at: StoredTime;
+  sent_at: StoredTime | null;
+  /** The network's id of the sent message (Telegram's message_id). */
+  channel_message_id: string | null;
+  /** Why the last attempt did not go through, or why the row was given up. */
+  last_error: string | null;
+}
+
+/** A channel no instance may send on until `until` (Telegram's 429 retry_after applies to the bot). */
+export interface ChannelPausesTable {
+  channel: string;
+  until: StoredTime;
+  reason: string | null;
 }
 
 /** The suggestions last offered to one user in one chat, so "reply 1-3" works on any instance. */
@@ -111,7 +159,8 @@ export interface Database {
   users: UsersTable;
   chats: ChatsTable;
   messages: MessagesTable;
-  processed_updates: ProcessedUpdatesTable;
+  outbox: OutboxTable;
+  channel_pauses: ChannelPausesTable;
   pending_suggestions: PendingSuggestionsTable;
   send_budget: SendBudgetTable;
   accounts: AccountsTable;

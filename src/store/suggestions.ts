@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { prepare } from './prepared.js';
 import { fromStored, toStored, type Database, type Row } from './schema.js';
 
@@ -33,12 +33,16 @@ function parseIds(json: string): string[] {
   return ids;
 }
 
-/**
- * Suggestions over SQL. `take` is one DELETE ... RETURNING: it removes the row whether or not it has
- * expired (an expired offer is of no more use) and returns it to exactly one caller.
- */
-export function suggestionRepository(db: Kysely<Database>): SuggestionRepository {
-  type Key = { channel: string; chatId: string; userId: string };
+type Key = { channel: string; chatId: string; userId: string };
+
+/** The statements that replace and clear an offer, for a caller that runs them in its own unit (intake). */
+export interface SuggestionStatements {
+  put(key: SuggestionKey, entryIds: readonly string[], ttlMs: number, now: Date): CompiledQuery;
+  take(key: SuggestionKey): CompiledQuery;
+}
+
+/** Compiles the offer statements once. */
+export function suggestionStatements(db: Kysely<Database>): SuggestionStatements {
   const upsert = prepare(db, (r: Row<'pending_suggestions'>) =>
     db
       .insertInto('pending_suggestions')
@@ -50,14 +54,6 @@ export function suggestionRepository(db: Kysely<Database>): SuggestionRepository
           expires_at: eb.ref('excluded.expires_at'),
         })),
       ));
-  const pending = prepare(db, (a: Key & { now: string }) =>
-    db
-      .selectFrom('pending_suggestions')
-      .select('suggestion_ids')
-      .where('channel', '=', a.channel)
-      .where('chat_id', '=', a.chatId)
-      .where('user_id', '=', a.userId)
-      .where('expires_at', '>', a.now));
   const remove = prepare(db, (a: Key) =>
     db
       .deleteFrom('pending_suggestions')
@@ -66,9 +62,9 @@ export function suggestionRepository(db: Kysely<Database>): SuggestionRepository
       .where('user_id', '=', a.userId)
       .returning(['suggestion_ids', 'expires_at']));
   return {
-    async put(key, entryIds, ttlMs, now = new Date()) {
+    put(key, entryIds, ttlMs, now) {
       if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs 应为正数，当前为 ${ttlMs}`);
-      await upsert.execute({
+      return upsert.compile({
         channel: key.channel,
         chat_id: key.chatId,
         user_id: key.userId,
@@ -77,6 +73,28 @@ export function suggestionRepository(db: Kysely<Database>): SuggestionRepository
         expires_at: toStored(new Date(now.getTime() + ttlMs)),
       });
     },
+    take: (key) => remove.compile({ channel: key.channel, chatId: key.chatId, userId: key.userId }),
+  };
+}
+
+/**
+ * Suggestions over SQL. `take` is one DELETE ... RETURNING: it removes the row whether or not it has
+ * expired (an expired offer is of no more use) and returns it to exactly one caller.
+ */
+export function suggestionRepository(db: Kysely<Database>): SuggestionRepository {
+  const statements = suggestionStatements(db);
+  const pending = prepare(db, (a: Key & { now: string }) =>
+    db
+      .selectFrom('pending_suggestions')
+      .select('suggestion_ids')
+      .where('channel', '=', a.channel)
+      .where('chat_id', '=', a.chatId)
+      .where('user_id', '=', a.userId)
+      .where('expires_at', '>', a.now));
+  return {
+    async put(key, entryIds, ttlMs, now = new Date()) {
+      await db.executeQuery(statements.put(key, entryIds, ttlMs, now));
+    },
 
     async get(key, now = new Date()) {
       const { rows: [row] } = await pending.execute({ channel: key.channel, chatId: key.chatId, userId: key.userId, now: toStored(now) });
@@ -84,7 +102,7 @@ export function suggestionRepository(db: Kysely<Database>): SuggestionRepository
     },
 
     async take(key, now = new Date()) {
-      const { rows: [row] } = await remove.execute({ channel: key.channel, chatId: key.chatId, userId: key.userId });
+      const { rows: [row] } = await db.executeQuery(statements.take(key) as CompiledQuery<{ suggestion_ids: string; expires_at: string }>);
       if (!row || fromStored(row.expires_at) <= now) return null;
       return parseIds(row.suggestion_ids);
     },

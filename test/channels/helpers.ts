@@ -115,10 +115,24 @@ export interface TestAppOptions {
   readonly env?: Record<string, string>;
   readonly adapters?: ChannelAdapter[];
   readonly flood?: FloodRule;
-  readonly budgets?: AppOptions['budgets'];
+  /** Sending limits; by default {@link OPEN_LIMITS}, null for the configured ones. */
+  readonly limits?: AppOptions['limits'] | null;
+  /** The dispatcher's timings; by default {@link FAST_DISPATCH}. */
+  readonly dispatch?: AppOptions['dispatch'];
   readonly store?: Store;
   readonly startRetry?: AppOptions['startRetry'];
 }
+
+/** Limits no test reaches unless it means to: sends are not paced, so tests need not wait for a second per chat. */
+export const OPEN_LIMITS: NonNullable<AppOptions['limits']> = Object.fromEntries((['telegram', 'wechat'] as const).map((channel) => [channel, {
+  chat: { private: [{ limit: 1_000, windowMs: 1_000 }], group: [{ limit: 1_000, windowMs: 1_000 }] },
+  account: [{ limit: 100_000, windowMs: 1_000 }],
+  concurrency: 32,
+  jitter: false,
+}]));
+
+/** A dispatcher that polls often and retries soon, so that tests of retries and crashes take a few seconds. */
+export const FAST_DISPATCH: NonNullable<AppOptions['dispatch']> = { pollMs: 50, leaseMs: 1_000, sendTimeoutMs: 2_000, retryFirstMs: 100, retryMaxMs: 400 };
 
 export interface TestApp {
   /** The server: inject, close. */
@@ -154,7 +168,10 @@ export async function buildApp(opts: TestAppOptions): Promise<TestApp> {
   const logs: LogLine[] = [];
   const fastify = await buildServer(
     config,
-    { index: knowledgeIndex(), adapters: opts.adapters, flood: opts.flood, budgets: opts.budgets, store: opts.store, startRetry: opts.startRetry },
+    {
+      index: knowledgeIndex(), adapters: opts.adapters, flood: opts.flood, store: opts.store, startRetry: opts.startRetry,
+      limits: opts.limits === null ? undefined : (opts.limits ?? OPEN_LIMITS), dispatch: opts.dispatch ?? FAST_DISPATCH,
+    },
     {
       write(line: string) {
         logs.push(JSON.parse(line) as LogLine);
@@ -315,6 +332,8 @@ export class UpdateBuilder {
 export interface FakeSend {
   readonly out: OutboundMessage;
   readonly startedAt: number;
+  /** Date.now() when the send started, to compare with the store's (epoch-aligned) budget windows. */
+  readonly epochMs: number;
   finishedAt: number | null;
 }
 
@@ -345,11 +364,22 @@ export class FakeAdapter implements ChannelAdapter {
     this.markStarted();
   }
 
-  async send(out: OutboundMessage): Promise<void> {
-    const record: FakeSend = { out, startedAt: performance.now(), finishedAt: null };
+  /** Failures the next sends meet, in order (each one is not sent). */
+  readonly failures: Error[] = [];
+  /** Sends refused by a failure from {@link failures}. */
+  readonly refused: OutboundMessage[] = [];
+
+  async send(out: OutboundMessage): Promise<string | null> {
+    const failure = this.failures.shift();
+    if (failure) {
+      this.refused.push(out);
+      throw failure;
+    }
+    const record: FakeSend = { out, startedAt: performance.now(), epochMs: Date.now(), finishedAt: null };
     this.sends.push(record);
     if (this.sendDelayMs > 0) await new Promise((r) => setTimeout(r, this.sendDelayMs));
     record.finishedAt = performance.now();
+    return `sent-${this.sends.length}`;
   }
 
   async stop(): Promise<void> {
@@ -361,6 +391,16 @@ export class FakeAdapter implements ChannelAdapter {
     await this.started;
     if (!this.handler) throw new Error('adapter not started');
     await this.handler(msg);
+  }
+
+  /** Resolves once `count` messages have been sent in all (the dispatcher sends after the handler has resolved). */
+  async waitForSends(count: number, timeoutMs = 5_000): Promise<FakeSend[]> {
+    const until = performance.now() + timeoutMs;
+    while (this.sends.length < count) {
+      if (performance.now() > until) throw new Error(`waited ${timeoutMs} ms for ${count} sends, got ${this.sends.length}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return this.sends;
   }
 
   /** Texts sent to one chat, oldest first. */

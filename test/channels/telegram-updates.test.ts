@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatMediaOnly } from '../../src/core/conversation/format.js';
 import { FakeTelegramApi } from '../fakes/telegram-api.js';
 import { SHAPE_QUESTIONS, updateShapes, type UpdateShape } from '../fakes/telegram-updates.js';
@@ -74,6 +74,9 @@ describeEachDatabase('Telegram update shapes by webhook', (db) => {
       const before = api.sent.length;
       const res = await postUpdate(app, SECRET, shape.update);
       expect(res.statusCode, `${shape.name}: ${res.body}`).toBe(200);
+      // The dispatcher sends after the intake has committed: wait for the reply, or a moment for silence.
+      if (shape.expect.kind === 'silent') await new Promise((r) => setTimeout(r, 60));
+      else await api.waitUntil(() => api.sent.length > before, 5_000, `the reply to ${shape.name}`);
       expectReplies(shape, api.sent.slice(before));
     }
     expect(t.logs.slice(logged).filter((l) => l.level >= 50)).toEqual([]);
@@ -84,6 +87,8 @@ describeEachDatabase('Telegram update shapes by webhook', (db) => {
     const captioned = shapes.find((s) => s.name === 'photo with a Chinese caption in a private chat')!;
     const bare = shapes.find((s) => s.name === 'photo without a caption in a private chat')!;
     for (const shape of [captioned, bare]) await postUpdate(app, SECRET, shape.update);
+    const chatIdForWait = await t.store.identities.upsertChat({ channel: 'telegram', channelChatId: String(captioned.chatId), kind: 'private' });
+    await vi.waitFor(async () => expect((await t.store.messages.recent(chatIdForWait, 10)).filter((m) => m.direction === 'out')).toHaveLength(2), { timeout: 5_000 });
     const chatId = await t.store.identities.upsertChat({ channel: 'telegram', channelChatId: String(captioned.chatId), kind: 'private' });
     const stored = await t.store.messages.recent(chatId, 10);
     const inbound = stored.filter((m) => m.direction === 'in');

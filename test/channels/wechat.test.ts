@@ -86,6 +86,15 @@ function botRepliesAfter(list: readonly Seen[], id: string): Seen[] {
   return list.slice(at + 1).filter((m) => m.talkerId === me.id);
 }
 
+/**
+ * What the bot said after the message `id`, once it has said `count` things: the dispatcher sends
+ * after the message is stored, one WeChat message at a time with random gaps (the account's budget).
+ */
+async function repliesAfter(list: readonly Seen[], id: string, count = 1): Promise<Seen[]> {
+  await vi.waitFor(() => expect(botRepliesAfter(list, id).length).toBeGreaterThanOrEqual(count), WAIT);
+  return botRepliesAfter(list, id);
+}
+
 async function storedInbound(channelChatId: string, kind: 'private' | 'group'): Promise<StoredMessage[]> {
   const chatId = await fastify.store.identities.upsertChat({ channel: 'wechat', channelChatId, kind });
   return (await fastify.store.messages.recent(chatId, 100)).filter((m) => m.direction === 'in');
@@ -186,7 +195,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
     const inbound = delivered.find((m) => m.messageId === id);
     expect(inbound).toMatchObject({ channel: 'wechat', chatId: room.id, chatKind: 'group', userId: alice.id, userName: '张会计', mentionsBot: true, replyToBot: false });
 
-    const replies = botRepliesAfter(roomSeen, id);
+    const replies = await repliesAfter(roomSeen, id);
     expect(replies).toHaveLength(1);
     const [reply] = replies;
     expect(reply?.text.startsWith(`@张会计${SEP}【`)).toBe(true);
@@ -204,7 +213,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
 
   it('answers a question that opens with 请问, without a mention', async () => {
     const id = await inRoom(bob, '请问发票丢了怎么办');
-    const replies = botRepliesAfter(roomSeen, id);
+    const replies = await repliesAfter(roomSeen, id);
     expect(replies).toHaveLength(1);
     expect(replies[0]?.text.startsWith(`@李老板${SEP}`)).toBe(true);
     expect(replies[0]?.text).toContain('【发票丢失了怎么办】');
@@ -214,7 +223,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
   it('answers a mention of a name from BOT_NAMES that the puppet did not mark as a mention', async () => {
     const id = await inRoom(alice, `@春风${SEP}发票丢了怎么办`);
     expect(delivered.find((m) => m.messageId === id)).toMatchObject({ mentionsBot: false });
-    const replies = botRepliesAfter(roomSeen, id);
+    const replies = await repliesAfter(roomSeen, id);
     expect(replies).toHaveLength(1);
     expect(replies[0]?.text).toContain('【发票丢失了怎么办】');
   });
@@ -227,7 +236,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
     const asked = aliceSeen.slice(at).find((m) => m.talkerId === alice.id && m.roomId === null);
     expect(asked).toBeDefined();
     expect(delivered.find((m) => m.messageId === asked?.id)).toMatchObject({ chatId: alice.id, chatKind: 'private', userName: '张会计', mentionsBot: false });
-    const replies = botRepliesAfter(aliceSeen, asked?.id ?? '');
+    const replies = await repliesAfter(aliceSeen, asked?.id ?? '');
     expect(replies).toHaveLength(1);
     expect(replies[0]?.text.startsWith('【个体工商户注销需要办理哪些涉税手续】')).toBe(true);
     expect(replies[0]?.text).not.toContain('@');
@@ -239,6 +248,8 @@ describe('WeChat through Wechaty and PuppetMock', () => {
     puppet.emit('message', { messageId: id });
     await handledAfter(before);
     expect(delivered.filter((m) => m.messageId === id)).toHaveLength(2);
+    expect(await repliesAfter(roomSeen, id)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1_600));
     expect(botRepliesAfter(roomSeen, id)).toHaveLength(1);
     expect((await storedInbound(room.id, 'group')).filter((m) => m.channelMessageId === id)).toHaveLength(1);
   });
@@ -287,7 +298,7 @@ describe('WeChat through Wechaty and PuppetMock', () => {
     puppet.emit('ready', { data: 'mock' });
     await vi.waitFor(() => expect(adapter.botNames()).toContain(BOT_NAME), WAIT);
     const id = await inRoom(bob, `@${BOT_NAME}${SEP}个体户注销要办什么手续`, [me]);
-    expect(botRepliesAfter(roomSeen, id)).toHaveLength(1);
+    expect(await repliesAfter(roomSeen, id)).toHaveLength(1);
   });
 });
 
@@ -306,16 +317,20 @@ describe('WeChat pictures, voice, files and stickers', () => {
   beforeAll(() => observe(bob, bobSeen));
 
   /** Bob sends the bot (or the room) a message of `type` as the puppet delivers it; resolves once the gateway is done. */
-  async function fromBob(fields: { type: types.Message; text?: string; filename?: string }, inRoom = false): Promise<{ id: string; replies: Seen[] }> {
+  /** Bob sends a media message; resolves with the bot's replies once `expected` have come (the dispatcher sends after the intake). */
+  async function fromBob(fields: { type: types.Message; text?: string; filename?: string }, inRoom = false, expected = inRoom ? 0 : 1): Promise<{ id: string; replies: Seen[] }> {
     const before = handled;
-    const at = [bobSeen.length, roomSeen.length];
+    const list = inRoom ? roomSeen : bobSeen;
+    const at = list.length;
     const id = `media-${++n}`;
     const where = inRoom ? { roomId: room.id, mentionIdList: [] } : { listenerId: me.id };
     mocker.MessageMock.create({ id, talkerId: bob.id, timestamp: Date.now(), ...where, ...fields } as unknown as Parameters<typeof mocker.MessageMock.create>[0]);
     puppet.emit('message', { messageId: id });
     await handledAfter(before);
-    const seen = inRoom ? roomSeen.slice(at[1]) : bobSeen.slice(at[0]);
-    return { id, replies: seen.filter((m) => m.talkerId === me.id) };
+    const replies = (): Seen[] => list.slice(at).filter((m) => m.talkerId === me.id);
+    if (expected > 0) await vi.waitFor(() => expect(replies().length).toBeGreaterThanOrEqual(expected), WAIT);
+    else await new Promise((r) => setTimeout(r, 300));
+    return { id, replies: replies() };
   }
 
   it('answers a picture in a private chat with the one line on text questions', async () => {

@@ -80,6 +80,7 @@ export class FakeTelegramApi {
   private readonly failures = new Map<string, { failure: ApiFailure; times: number }>();
   private readonly delays = new Map<string, number>();
   private readonly pages = new Map<string, { status: number; times: number }>();
+  private readonly drops = new Map<string, number>();
   private waiters: Waiter[] = [];
   private nextMessageId = 1;
   private port = 0;
@@ -147,6 +148,7 @@ export class FakeTelegramApi {
   clearFailures(): void {
     this.failures.clear();
     this.pages.clear();
+    this.drops.clear();
   }
 
   /**
@@ -155,6 +157,14 @@ export class FakeTelegramApi {
    */
   servePage(method: string, status = 200, times = 1): void {
     this.pages.set(method, { status, times });
+  }
+
+  /**
+   * Closes the connection of the next `times` calls of `method` without an answer, as a network
+   * failure would; the call is recorded, and the message counts as not sent.
+   */
+  dropConnections(method: string, times = 1): void {
+    this.drops.set(method, times);
   }
 
   /** Answers every call of `method` only after `ms` (0: no delay). */
@@ -210,6 +220,13 @@ export class FakeTelegramApi {
     const call: ApiCall = { method, params, at: performance.now() };
     this.calls.push(call);
     this.notify();
+    const drops = this.drops.get(method) ?? 0;
+    if (drops > 0) {
+      this.drops.set(method, drops - 1);
+      req.socket.destroy();
+      this.notify();
+      return;
+    }
     const delay = this.delays.get(method);
     if (delay) await new Promise((r) => setTimeout(r, delay));
     if (token !== this.token) {

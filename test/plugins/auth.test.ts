@@ -17,7 +17,7 @@ afterEach(async () => {
 
 /** A channel that logs in by QR code, as WeChat does. */
 function qrChannel(qr: { url: string; status: string } | null): ChannelAdapter {
-  return { channel: 'wechat', maxLength: 1500, botNames: () => [], start: async () => undefined, send: async () => undefined, stop: async () => undefined, loginQr: () => qr };
+  return { channel: 'wechat', maxLength: 1500, botNames: () => [], start: async () => undefined, send: async () => null, stop: async () => undefined, loginQr: () => qr };
 }
 
 async function app(env: Record<string, string>, dir: string, adapters: ChannelAdapter[] = [], announce?: (line: string) => void): Promise<FastifyInstance> {

@@ -61,6 +61,25 @@ describe('SQLite group commit', () => {
     expect(committed()).toBe(3);
   });
 
+  it('runs a unit whole or not at all, while the rest of its turn commits', async () => {
+    await insert(1);
+    const dialect = new GroupCommitSqliteDialect(conn);
+    const units = new Kysely<Db>({ dialect });
+    const note = (id: number) => units.insertInto('notes').values({ id, parent: null, text: `第${id}条` }).compile();
+    const results = await Promise.allSettled([
+      dialect.together([note(2), note(3)]),
+      // Its second statement fails: its first is undone with it.
+      dialect.together([note(4), note(1)]),
+      insert(5),
+      dialect.together([note(6), units.selectFrom('notes').select('id').where('id', '=', 6).compile()]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+    // A unit's statements see each other: the read after the insert finds it.
+    expect((results[3] as PromiseFulfilledResult<{ rows: unknown[] }[]>).value[1]?.rows).toEqual([{ id: 6 }]);
+    expect(reader.prepare('select id from notes order by id').all([])).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 5 }, { id: 6 }]);
+  });
+
   it('rejects every write of a turn whose commit fails, and keeps none of them', async () => {
     // A deferred foreign key is checked at COMMIT: the orphan fails the whole turn.
     const results = await Promise.allSettled([insert(1), insert(2, 999), insert(3)]);

@@ -1,36 +1,9 @@
-import { Kysely, sql } from 'kysely';
+import { CompiledQuery, Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/store/connect.js';
-import { BatchingPostgresDialect, inlineParameters } from '../../src/store/pg-batch.js';
+import { BatchingPostgresDialect } from '../../src/store/pg-batch.js';
 import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
-
-describe('inlineParameters', () => {
-  it('writes values in as quoted literals, escaped, which PostgreSQL types from where they stand', () => {
-    expect(inlineParameters('insert into "t" ("a", "b", "c", "d") values ($1, $2, $3, $4)', ["it's", 'C:\\tmp', -1, null])).toBe(
-      `insert into "t" ("a", "b", "c", "d") values ('it''s',  E'C:\\\\tmp', '-1', NULL)`,
-    );
-    // A negative number after a minus sign stays a number, not the start of a comment.
-    expect(inlineParameters('select "count" -$1 as "x"', [-5])).toBe(`select "count" -'-5' as "x"`);
-    expect(inlineParameters('select $2, $1, $10', Array.from({ length: 10 }, (_, i) => i + 1))).toBe(`select '2', '1', '10'`);
-    expect(inlineParameters('select $1, $2', [true, 12.5])).toBe(`select 'true', '12.5'`);
-  });
-
-  it('copies quoted identifiers and literals as they are, $ signs inside them included', () => {
-    expect(inlineParameters(`select '$1' as "a$1", $1`, ['x'])).toBe(`select '$1' as "a$1", 'x'`);
-  });
-
-  it('gives up where it cannot be sure, and the statement then runs with parameters', () => {
-    expect(inlineParameters('select $1', ['a\u0000b'])).toBeNull();
-    expect(inlineParameters('select $1', [Number.NaN])).toBeNull();
-    expect(inlineParameters('select $1', [new Date()])).toBeNull();
-    expect(inlineParameters('select $1', [[1, 2]])).toBeNull();
-    expect(inlineParameters('select $2', ['a'])).toBeNull();
-    expect(inlineParameters('select 1 -- $1', ['a'])).toBeNull();
-    expect(inlineParameters('select 1; select $1', ['a'])).toBeNull();
-    expect(inlineParameters(`select 'unterminated`, [])).toBeNull();
-  });
-});
 
 const PG_NOTE = TEST_PG_URL ? '' : ' (skipped: TEST_DATABASE_URL not set)';
 
@@ -47,7 +20,7 @@ describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
     const fresh = await freshPostgresSchema(TEST_PG_URL as string, 'chunfeng_batch');
     url = fresh.url;
     cleanup = fresh.cleanup;
-    db = new Kysely<Db>({ dialect: new BatchingPostgresDialect(new pg.Pool({ connectionString: fresh.url })) });
+    db = new Kysely<Db>({ dialect: new BatchingPostgresDialect(new pg.Pool({ connectionString: fresh.url, pipeline: true })) });
     await db.schema.createTable('notes').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('text', 'text', (c) => c.notNull()).execute();
   });
 
@@ -71,6 +44,31 @@ describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
     expect(rows.map((r) => r.text)).toEqual(texts);
   });
 
+  it('runs a unit whole or not at all, in the turn\'s batch, and on its own when the batch is refused', async () => {
+    const dialect = new BatchingPostgresDialect(new pg.Pool({ connectionString: url, pipeline: true }));
+    const units = new Kysely<Db>({ dialect });
+    try {
+      await units.insertInto('notes').values({ id: 1, text: '一' }).execute();
+      const note = (id: number) => units.insertInto('notes').values({ id, text: `第${id}条` }).compile();
+      // One batch: each unit in it shares the turn's transaction.
+      const [a, b] = await Promise.all([dialect.together([note(2), note(3)]), dialect.together([note(4), sql`select txid_current()::text as id`.compile(units)])]);
+      expect(a).toHaveLength(2);
+      expect(b).toHaveLength(2);
+      // A unit whose second statement fails refuses the batch; run again alone, it keeps neither statement.
+      const results = await Promise.allSettled([dialect.together([note(5), note(1)]), dialect.together([note(6), note(7)]), units.insertInto('notes').values({ id: 8, text: '八' }).execute()]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+      expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
+      // Any value travels as a parameter (a Date here), in a unit as anywhere.
+      const dated = (id: number) => CompiledQuery.raw('insert into notes (id, text) values ($1, $2)', [id, new Date(0)]);
+      await dialect.together([note(9), dated(10)]);
+      await expect(dialect.together([dated(11), note(1)])).rejects.toMatchObject({ code: '23505' });
+      const rows = await units.selectFrom('notes').select('id').orderBy('id').execute();
+      expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    } finally {
+      await units.destroy();
+    }
+  });
+
   it('rejects a failing statement alone: the rest of its turn is stored', async () => {
     await db.insertInto('notes').values({ id: 1, text: '一' }).execute();
     const results = await Promise.allSettled([
@@ -84,7 +82,7 @@ describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
     expect((await db.selectFrom('notes').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual([1, 2, 3]);
   });
 
-  it('types written-in values as it would parameters: a fraction into an integer column is refused, not rounded', async () => {
+  it('refuses a fraction for an integer column rather than rounding it', async () => {
     const results = await Promise.allSettled([
       db.insertInto('notes').values({ id: 1.5, text: '小数' }).execute(),
       db.insertInto('notes').values({ id: 2, text: '整数' }).execute(),
@@ -101,7 +99,7 @@ describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
     await holder.query('begin');
     await holder.query(`insert into log (k, text) values (1, '占用')`);
     const impatient = new Kysely<{ log: { k: number | null; text: string } }>({
-      dialect: new BatchingPostgresDialect(new pg.Pool({ connectionString: url, query_timeout: 300 })),
+      dialect: new BatchingPostgresDialect(new pg.Pool({ connectionString: url, query_timeout: 300, pipeline: true })),
     });
     try {
       const results = await Promise.allSettled([
@@ -121,7 +119,7 @@ describe.skipIf(!TEST_PG_URL)(`PostgreSQL batches${PG_NOTE}`, () => {
     }
   });
 
-  it('runs a value it cannot write into the text as a parameter', async () => {
+  it('passes arrays as parameters, in a batch like any other value', async () => {
     const [list] = await Promise.all([sql<{ a: number[] }>`select ${[1, 2, 3]}::int[] as a`.execute(db), txid()]);
     expect(list.rows[0]?.a).toEqual([1, 2, 3]);
   });

@@ -227,24 +227,63 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
     });
   });
 
-  describe('dedupe', () => {
-    it('says first seen once per channel and key', async () => {
-      expect(await store.dedupe.firstSeen('telegram', '1001')).toBe(true);
-      expect(await store.dedupe.firstSeen('telegram', '1001')).toBe(false);
-      expect(await store.dedupe.firstSeen('wechat', '1001')).toBe(true);
-      expect(await store.dedupe.firstSeen('telegram', '1002')).toBe(true);
+  describe('intake', () => {
+    /** An inbound message of `chat` with this channel message id, and one reply to it. */
+    const intakeOf = (chat: { chatId: string; userId: string }, messageId: string, text = '留抵退税怎么申请？') => ({
+      inbound: { channel: 'telegram', chatId: chat.chatId, userId: chat.userId, direction: 'in' as const, channelMessageId: messageId, text, at: at(0) },
+      outbound: [{ channel: 'telegram', chatId: chat.chatId, channelChatId: '-100200', kind: 'reply', priority: 0, text: `答：${text}`, replyTo: messageId, at: at(0) }],
     });
 
-    it('says first seen to exactly one of 20 concurrent callers', async () => {
-      expect(trues(await times(20, () => store.dedupe.firstSeen('telegram', 'retried')))).toBe(1);
+    it('stores the message, its reply in the log and the reply in the outbox together', async () => {
+      const chat = await chatWithUser();
+      const result = await store.intake.commit(intakeOf(chat, '55'));
+      if (result.duplicate) throw new Error('not a duplicate');
+      expect((await store.messages.recent(chat.chatId, 5)).map((m) => [m.direction, m.text])).toEqual([['in', '留抵退税怎么申请？'], ['out', '答：留抵退税怎么申请？']]);
+      const [outboxId] = result.outboxIds;
+      expect(await store.outbox.get(outboxId!)).toMatchObject({ state: 'pending', attempts: 0, text: '答：留抵退税怎么申请？', replyTo: '55', kind: 'reply' });
     });
 
-    it('forgets keys older than the cut-off', async () => {
-      await store.dedupe.firstSeen('telegram', 'old', at(0));
-      await store.dedupe.firstSeen('telegram', 'new', at(2 * MINUTE));
-      expect(await store.dedupe.prune(at(MINUTE))).toBe(1);
-      expect(await store.dedupe.firstSeen('telegram', 'old')).toBe(true);
-      expect(await store.dedupe.firstSeen('telegram', 'new')).toBe(false);
+    it('drops a second copy of the same message, whole, and keeps other chats and ids apart', async () => {
+      const chat = await chatWithUser();
+      expect((await store.intake.commit(intakeOf(chat, '55'))).duplicate).toBe(false);
+      expect(await store.intake.commit(intakeOf(chat, '55', '又问一遍'))).toEqual({ duplicate: true });
+      expect((await store.intake.commit(intakeOf(chat, '56'))).duplicate).toBe(false);
+      const other = await store.identities.upsertChat({ channel: 'telegram', channelChatId: '9', kind: 'private' });
+      expect((await store.intake.commit(intakeOf({ ...chat, chatId: other }, '55'))).duplicate).toBe(false);
+      // Nothing of the duplicate was stored: two messages in, two replies out, two rows queued.
+      const log = await store.messages.recent(chat.chatId, 10);
+      expect(log.filter((m) => m.direction === 'in')).toHaveLength(2);
+      expect(log.map((m) => m.text)).not.toContain('答：又问一遍');
+      expect((await store.outbox.depth()).find((d) => d.channel === 'telegram')?.depth).toBe(3);
+    });
+
+    it('stores one of 20 concurrent copies, on this instance and another', async () => {
+      const chat = await chatWithUser();
+      const other = await open();
+      const results = await times(20, (i) => (i % 2 ? store : other).intake.commit(intakeOf(chat, 'retried')));
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(await store.messages.recent(chat.chatId, 50)).toHaveLength(2);
+    });
+
+    it('stores nothing when one part fails, and the retry is then stored', async () => {
+      const chat = await chatWithUser();
+      const broken = intakeOf(chat, '57');
+      // A reply for a chat the store does not know fails its foreign key: the message must not be kept without it.
+      await expect(store.intake.commit({ ...broken, outbound: [...broken.outbound, { ...broken.outbound[0]!, chatId: 'no-such-chat' }] })).rejects.toThrow();
+      expect(await store.messages.recent(chat.chatId, 5)).toEqual([]);
+      expect((await store.intake.commit(broken)).duplicate).toBe(false);
+    });
+
+    it('replaces or clears the offer of suggestions in the same unit', async () => {
+      const chat = await chatWithUser();
+      const key = { channel: 'telegram', chatId: chat.chatId, userId: chat.userId };
+      await store.intake.commit({ ...intakeOf(chat, '60'), offer: { key, ids: ['a', 'b'], ttlMs: MINUTE, now: at(0) } });
+      expect(await store.suggestions.get(key, at(1))).toEqual(['a', 'b']);
+      // A duplicate leaves the offer as it was.
+      await store.intake.commit({ ...intakeOf(chat, '60'), offer: { key, ids: null, ttlMs: MINUTE, now: at(0) } });
+      expect(await store.suggestions.get(key, at(1))).toEqual(['a', 'b']);
+      await store.intake.commit({ ...intakeOf(chat, '61'), offer: { key, ids: null, ttlMs: MINUTE, now: at(0) } });
+      expect(await store.suggestions.get(key, at(1))).toBeNull();
     });
   });
 
@@ -347,11 +386,8 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
   });
 
   describe('two instances on one database', () => {
-    it('share dedupe, suggestions and the send budget', async () => {
+    it('share suggestions and the send budget', async () => {
       const other = await open();
-      const seen = await times(20, (i) => (i % 2 ? store : other).dedupe.firstSeen('wechat', 'msg-1'));
-      expect(trues(seen)).toBe(1);
-
       const sent = await times(20, (i) => (i % 2 ? store : other).budget.tryConsume('account:bot', MINUTE, 7, at(0)));
       expect(trues(sent)).toBe(7);
 
@@ -376,8 +412,8 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
     it('migrates a new database once when two instances start together', async () => {
       const t = await fresh();
       const [a, b] = await Promise.all([open(t.url), open(t.url)]);
-      expect(await a.dedupe.firstSeen('telegram', 'x')).toBe(true);
-      expect(await b.dedupe.firstSeen('telegram', 'x')).toBe(false);
+      expect(await a.budget.tryConsume('x', MINUTE, 1, at(0))).toBe(true);
+      expect(await b.budget.tryConsume('x', MINUTE, 1, at(0))).toBe(false);
     });
 
     it('answers ping, and close twice is harmless', async () => {
@@ -427,7 +463,7 @@ describe('store on SQLite (temporary file)', () => {
     it('opens a throwaway in-memory database', async () => {
       const s = await openStore('sqlite::memory:');
       try {
-        expect(await s.dedupe.firstSeen('telegram', '1')).toBe(true);
+        expect(await s.budget.tryConsume('x', MINUTE, 1, at(0))).toBe(true);
         expect(s.kind).toBe('sqlite');
       } finally {
         await s.close();
@@ -491,7 +527,7 @@ describe.skipIf(PG_URL === null)(
             c.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by table_name', [t.schema]),
           );
           expect(tables.rows.map((r) => r.table_name)).toEqual([
-            'accounts', 'chats', 'chunfeng_migrations', 'messages', 'pending_suggestions', 'processed_updates', 'send_budget', 'users',
+            'accounts', 'channel_pauses', 'chats', 'chunfeng_migrations', 'messages', 'outbox', 'pending_suggestions', 'send_budget', 'users',
           ]);
         } finally {
           await Promise.all(stores.map((s) => s.close()));

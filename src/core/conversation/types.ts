@@ -40,4 +40,10 @@ export interface OutboundMessage {
   readonly replyToMessageId?: string;
   /** @mention this user (WeChat rooms): how a group reply names its asker there; the adapter renders it. */
   readonly mention?: { readonly userId: string; readonly name: string };
+  /**
+   * Buttons under the message, in rows; a press comes back to the bot with `data` (Telegram's
+   * inline keyboard and callback data). Channels without buttons leave them out, so the text must
+   * also say how to answer without them (回复“已读”).
+   */
+  readonly buttons?: readonly (readonly { readonly text: string; readonly data: string }[])[];
 }
