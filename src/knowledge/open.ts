@@ -9,7 +9,7 @@ import type { Statute } from '../core/search/types.js';
 import { VERSION } from '../version.js';
 
 /** Bump when the shape of the saved index or the way documents are tokenised changes. */
-const INDEX_FORMAT = 3;
+const INDEX_FORMAT = 4;
 
 /** The saved file: the index and the statutes it was built from, so a start need not re-read them. */
 interface SavedIndex {

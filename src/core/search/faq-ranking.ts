@@ -143,22 +143,33 @@ export class FaqRanking {
   /** Per term: per field, the entries that use it. */
   private readonly postings: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, object>>>>>>;
 
+  /**
+   * `saved`: the terms of each entry's phrasings as {@link phrasingTerms} gave them when the index
+   * was built, so that a saved index need not segment them again.
+   */
   constructor(
     readonly entries: readonly Entry[],
     private readonly index: lunr.Index,
     private readonly analyzer: Analyzer,
+    saved: Readonly<Record<string, readonly (readonly string[])[]>> = {},
   ) {
     this.scores = new LunrScores(index);
     this.postings = (index as unknown as { invertedIndex: FaqRanking['postings'] }).invertedIndex;
     for (const e of entries) this.byId.set(e.id, e);
     this.rarest = bm25Idf(1, Math.max(entries.length, 1));
     for (const e of entries) {
-      this.phrasings.set(e.id, [e.title, ...e.questions].map((q): Phrasing => {
-        const terms = new Set(analyzer.analyze(q).terms);
+      const lists = saved[e.id] ?? [e.title, ...e.questions].map((q) => [...new Set(analyzer.analyze(q).terms)]);
+      this.phrasings.set(e.id, lists.map((list): Phrasing => {
+        const terms = new Set(list);
         const ws = [...terms].map((t) => this.weight(t));
         return { terms, norm: ws.reduce((sum, w) => sum + w * w, 0), weight: ws.reduce((sum, w) => sum + w, 0) };
       }));
     }
+  }
+
+  /** The terms of each entry's title and alternative questions, to save with the index. */
+  phrasingTerms(): Record<string, string[][]> {
+    return Object.fromEntries([...this.phrasings].map(([id, list]) => [id, list.map((p) => [...p.terms])]));
   }
 
   /** The lunr index (saved with the search index). */

@@ -26,6 +26,10 @@ const SOUND_ALIKE_SHARE = 0.8;
 export interface SerializedIndex {
   readonly faq: object;
   readonly passages: SerializedPassages;
+  /** The terms of each entry's phrasings (FaqRanking.phrasingTerms). */
+  readonly phrasings: Record<string, string[][]>;
+  /** The pinyin of the knowledge's words (SoundAlike.toJSON). */
+  readonly pinyin: Record<string, string>;
 }
 
 /** How the index sees a question: its terms with weights and the best candidates (for tuning and `ask --explain`). */
@@ -64,9 +68,10 @@ export class SearchIndex {
     faqIndex: lunr.Index,
     lexicon: Lexicon,
     private readonly confidence: Confidence,
+    saved?: Pick<SerializedIndex, 'phrasings' | 'pinyin'>,
   ) {
     for (const e of entries) this.byId.set(e.id, e);
-    this.faq = new FaqRanking(entries, faqIndex, analyzer);
+    this.faq = new FaqRanking(entries, faqIndex, analyzer, saved?.phrasings);
     this.citations = new Citations(statuteSearch, analyzer);
     const used = new Map([...this.faq.vocabulary()].map(({ term, entries: n }) => [term, n]));
     const aliases = [...lexicon.synonyms].flatMap(([alias, canonical]) => {
@@ -77,6 +82,7 @@ export class SearchIndex {
       [...[...used].map(([term, n]) => ({ surface: term, canonical: term, entries: n })), ...aliases],
       { isWord: (w) => analyzer.isWord(w), isStopword: (w) => analyzer.isStopword(analyzer.canonical(w)) },
       lexicon.stopwords,
+      new Map(Object.entries(saved?.pinyin ?? {}).map(([w, s]) => [w, s.split(' ')])),
     );
   }
 
@@ -88,11 +94,11 @@ export class SearchIndex {
   /** Restores an index saved with {@link toJSON}; the entries and statutes must be those it was built from. */
   static load(saved: SerializedIndex, entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, confidence = DEFAULT_CONFIDENCE): SearchIndex {
     const statuteSearch = new StatuteSearch(statutes, PassageIndex.load(saved.passages), analyzer, lexicon);
-    return new SearchIndex(entries, statuteSearch, analyzer, lunr.Index.load(saved.faq), lexicon, confidence);
+    return new SearchIndex(entries, statuteSearch, analyzer, lunr.Index.load(saved.faq), lexicon, confidence, saved);
   }
 
   toJSON(): SerializedIndex {
-    return { faq: this.faq.lunr.toJSON(), passages: this.statuteSearch.index.toJSON() };
+    return { faq: this.faq.lunr.toJSON(), passages: this.statuteSearch.index.toJSON(), phrasings: this.faq.phrasingTerms(), pinyin: this.soundAlike.toJSON() };
   }
 
   /** The statutes indexed. */

@@ -37,7 +37,7 @@ const LATIN_RUN = /[a-z]+(?:\s+[a-z]+)*/gu;
 const MIN_LATIN = 4;
 
 /** Toneless pinyin of each character, ü written v (as on a pinyin keyboard). */
-function syllables(text: string): string[] {
+function toneless(text: string): string[] {
   return pinyin(text, { toneType: 'none', type: 'array', v: true });
 }
 
@@ -63,11 +63,21 @@ export class SoundAlike {
   /** Every syllable of the knowledge's words and function words. */
   private readonly syllables = new Set<string>();
 
+  /** The pinyin of each word of the knowledge and function word, worked out once (a saved index carries it). */
+  private readonly pinyin: Map<string, string[]>;
+
   constructor(
     vocabulary: Iterable<VocabularyWord>,
     private readonly tests: WordTests,
     stopwords: Iterable<string> = [],
+    pinyin: ReadonlyMap<string, readonly string[]> = new Map(),
   ) {
+    this.pinyin = new Map([...pinyin].map(([w, s]) => [w, [...s]]));
+    const syllables = (word: string): string[] => {
+      let known = this.pinyin.get(word);
+      if (!known) this.pinyin.set(word, (known = toneless(word)));
+      return known;
+    };
     for (const { surface, canonical, entries } of vocabulary) {
       if (![...surface].every((ch) => HAN.test(ch))) continue;
       this.known.add(surface);
@@ -90,6 +100,11 @@ export class SoundAlike {
       }
     }
     this.longestKey = Math.max(0, ...[...this.latinKeys.keys()].map((k) => k.length));
+  }
+
+  /** The pinyin of the knowledge's words and function words, to save with an index and skip working it out again. */
+  toJSON(): Record<string, string> {
+    return Object.fromEntries([...this.pinyin].map(([w, s]) => [w, s.join(' ')]));
   }
 
   /**
@@ -172,7 +187,7 @@ export class SoundAlike {
       if (c.start < i || c.end > i + length || this.tests.isStopword(run.slice(c.start, c.end))) return null;
     }
     if (unknown === 0 || this.known.has(window) || this.tests.isWord(window)) return null;
-    return this.clearBest(syllables(window).join(''));
+    return this.clearBest(toneless(window).join(''));
   }
 
   private correctLatin(normalized: string): Correction[] {
