@@ -18,6 +18,7 @@ const BENCHES = {
   query: { file: 'query.js', timeoutS: 240, about: '查询延迟 p50/p99/max' },
   'cold-start': { file: 'cold-start.js', timeoutS: 240, about: 'chunfeng ask 冷启动' },
   compare: { file: 'compare.js', timeoutS: 120, about: '与 MiniSearch、FlexSearch 的准确率和延迟对比' },
+  reload: { file: 'reload.js', timeoutS: 180, about: '运行中重新加载知识库：耗时，以及期间 /healthz 的等待' },
   webhook: { file: 'webhook.js', timeoutS: 300, about: 'Telegram Webhook 负载：消息/秒、p50/p99（SQLite；设 BENCH_DATABASE_URL 时加 PostgreSQL）' },
 };
 const ALIASES = { build: 'index-build', cold: 'cold-start' };

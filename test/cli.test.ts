@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,36 +15,10 @@ const ASK_KEYS = ['q', 'answered', 'id', 'title', 'score', 'answer', 'suggestion
 /** The keys of each `chunfeng kb export` element (docs/contracts.md). */
 const EXPORT_KEYS = ['id', 'kind', 'title', 'category', 'questions', 'keywords', 'answer', 'sources', 'valid_from', 'valid_until'];
 
-/** Newest modification time of the files under `dir`. */
-function newest(dir: string): number {
-  return Math.max(
-    ...readdirSync(dir, { withFileTypes: true }).map((d) => (d.isDirectory() ? newest(join(dir, d.name)) : statSync(join(dir, d.name)).mtimeMs)),
-  );
-}
-
-/** Compiles src/ into dist/ unless dist/cli.js is newer than every source file (tsc takes a few seconds). */
-function buildIfStale(): void {
-  let built = 0;
-  try {
-    built = statSync(CLI).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  const sources = Math.max(newest(join(ROOT, 'src')), statSync(join(ROOT, 'tsconfig.json')).mtimeMs, statSync(join(ROOT, 'tsconfig.build.json')).mtimeMs);
-  if (built > sources) return;
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-  } catch (err) {
-    const out = err as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`npm run build failed:\n${out.stdout?.toString() ?? ''}${out.stderr?.toString() ?? ''}`);
-  }
-}
-
 let work: string;
 let baseEnv: Record<string, string>;
 
 beforeAll(() => {
-  buildIfStale();
   work = tempDir('chunfeng-cli-');
   // Save the index of the real knowledge where the commands look for it, so that each command only
   // loads it (test/knowledge/open.test.ts covers building and the cache).

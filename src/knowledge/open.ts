@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAnalyzer } from '../core/text/analyze.js';
+import { threadId } from 'node:worker_threads';
+import { createAnalyzer, type Analyzer } from '../core/text/analyze.js';
 import { SearchIndex, type SerializedIndex } from '../core/search/index.js';
 import { jiebaSegmenter, DICTIONARY_VERSION } from './jieba.js';
 import { loadKnowledge, readStatutes, type Knowledge } from './load.js';
@@ -33,41 +34,88 @@ export interface OpenedIndex {
   readonly millis: number;
 }
 
+/** The knowledge and its index as text, ready to be loaded: what a build worker hands back. */
+export interface PreparedIndex {
+  readonly knowledge: Knowledge;
+  /** The saved index file's text (a {@link SavedIndex}). */
+  readonly saved: string;
+  readonly fromCache: boolean;
+}
+
 /**
- * Loads the knowledge and returns its index: the saved one when the fingerprint of every file read,
- * the segmenter's dictionary and this code version match, otherwise a new build, which is then saved
+ * Loads the knowledge and finds its saved index: the one whose fingerprint (every file read, the
+ * segmenter's dictionary and this code version) matches, or else builds the index and saves it
  * (the previous saves are removed). A cache that cannot be read or written only costs a rebuild.
+ * The slow part of an open, run in a worker thread by a reload. `check` parses a saved index before
+ * handing it over; `rebuild` ignores it.
  */
-export function openIndex(source: IndexSource, now = new Date()): OpenedIndex {
-  const started = performance.now();
+export function prepareIndex(source: IndexSource, now = new Date(), options: { readonly check?: boolean; readonly rebuild?: boolean } = {}): PreparedIndex {
   const knowledge = loadKnowledge(source.knowledgeDir, source.policyDirs, now, { statutes: false });
   const segmenter = jiebaSegmenter(source.cacheDir, knowledge.words);
-  const analyzer = createAnalyzer(segmenter, knowledge.lexicon);
   const key = `${knowledge.fingerprint}-${VERSION}-${INDEX_FORMAT}-${DICTIONARY_VERSION}`;
   const file = join(source.cacheDir, `index-${createHash('sha256').update(key).digest('hex').slice(0, 24)}.json`);
-
-  let saved: SavedIndex | null = null;
-  try {
-    saved = JSON.parse(readFileSync(file, 'utf8')) as SavedIndex;
-  } catch {
-    saved = null;
+  if (!options.rebuild) {
+    try {
+      const saved = readFileSync(file, 'utf8');
+      // A worker checks what it hands over; a command finds out when it loads it (openIndex).
+      if (options.check) JSON.parse(saved);
+      return { knowledge, saved, fromCache: true };
+    } catch {
+      // Not saved yet, unreadable or cut short: built below.
+    }
   }
-  if (saved) {
-    const index = SearchIndex.load(saved.index, knowledge.entries, saved.statutes, analyzer, knowledge.lexicon);
-    return { index, knowledge: { ...knowledge, statutes: saved.statutes }, fromCache: true, millis: performance.now() - started };
-  }
-
   const policy = readStatutes(source.policyDirs);
-  const index = SearchIndex.build(knowledge.entries, policy.statutes, analyzer, knowledge.lexicon);
+  const index = SearchIndex.build(knowledge.entries, policy.statutes, createAnalyzer(segmenter, knowledge.lexicon), knowledge.lexicon);
+  const saved = JSON.stringify({ index: index.toJSON(), statutes: policy.statutes } satisfies SavedIndex);
   try {
     mkdirSync(source.cacheDir, { recursive: true });
     for (const old of readdirSync(source.cacheDir)) if (/^index-.*\.json$/.test(old)) rmSync(join(source.cacheDir, old), { force: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ index: index.toJSON(), statutes: policy.statutes } satisfies SavedIndex));
+    const tmp = `${file}.${process.pid}.${threadId}.tmp`;
+    writeFileSync(tmp, saved);
     renameSync(tmp, file);
   } catch {
     // A read-only or full disk only means the next start builds again.
   }
-  const all = { ...knowledge, statutes: policy.statutes, findings: [...knowledge.findings, ...policy.findings] };
-  return { index, knowledge: all, fromCache: false, millis: performance.now() - started };
+  return { knowledge: { ...knowledge, findings: [...knowledge.findings, ...policy.findings] }, saved, fromCache: false };
+}
+
+/** A prepared index loaded in this thread at once. */
+export function loadPrepared(source: IndexSource, prepared: PreparedIndex): { index: SearchIndex; knowledge: Knowledge } {
+  const { knowledge, analyzer, saved } = unpack(source, prepared);
+  const index = SearchIndex.load(saved.index, knowledge.entries, saved.statutes, analyzer, knowledge.lexicon);
+  return { index, knowledge: { ...knowledge, statutes: saved.statutes } };
+}
+
+/** A prepared index loaded in this thread in steps of a few tens of milliseconds, awaiting `pause` between them. */
+export async function loadPreparedInSteps(source: IndexSource, prepared: PreparedIndex, pause: () => Promise<void>): Promise<{ index: SearchIndex; knowledge: Knowledge }> {
+  const { knowledge, analyzer, saved } = unpack(source, prepared);
+  await pause();
+  const index = await SearchIndex.loadInSteps(saved.index, knowledge.entries, saved.statutes, analyzer, knowledge.lexicon, pause);
+  return { index, knowledge: { ...knowledge, statutes: saved.statutes } };
+}
+
+function unpack(source: IndexSource, prepared: PreparedIndex): { knowledge: Knowledge; analyzer: Analyzer; saved: SavedIndex } {
+  const { knowledge } = prepared;
+  const analyzer = createAnalyzer(jiebaSegmenter(source.cacheDir, knowledge.words), knowledge.lexicon);
+  return { knowledge, analyzer, saved: JSON.parse(prepared.saved) as SavedIndex };
+}
+
+/**
+ * Loads the knowledge and returns its index, in this thread: the saved one when it matches, else a
+ * new build, which is then saved (see {@link prepareIndex}). For commands; the server loads in a
+ * worker thread (reload.ts).
+ */
+export function openIndex(source: IndexSource, now = new Date()): OpenedIndex {
+  const started = performance.now();
+  let prepared = prepareIndex(source, now);
+  let opened: { index: SearchIndex; knowledge: Knowledge };
+  try {
+    opened = loadPrepared(source, prepared);
+  } catch (err) {
+    // A saved index that cannot be read (a disk that filled up mid-write) only costs a rebuild.
+    if (!prepared.fromCache) throw err;
+    prepared = prepareIndex(source, now, { rebuild: true });
+    opened = loadPrepared(source, prepared);
+  }
+  return { ...opened, fromCache: prepared.fromCache, millis: performance.now() - started };
 }

@@ -57,44 +57,77 @@ export interface Reading {
  */
 export class SearchIndex {
   private readonly byId = new Map<string, Entry>();
-  private readonly faq: FaqRanking;
   private readonly citations: Citations;
-  private readonly soundAlike: SoundAlike;
 
   private constructor(
     readonly entries: readonly Entry[],
     private readonly statuteSearch: StatuteSearch,
     private readonly analyzer: Analyzer,
-    faqIndex: lunr.Index,
-    lexicon: Lexicon,
+    private readonly faq: FaqRanking,
+    private readonly soundAlike: SoundAlike,
     private readonly confidence: Confidence,
-    saved?: Pick<SerializedIndex, 'phrasings' | 'pinyin'>,
   ) {
     for (const e of entries) this.byId.set(e.id, e);
-    this.faq = new FaqRanking(entries, faqIndex, analyzer, saved?.phrasings);
     this.citations = new Citations(statuteSearch, analyzer);
-    const used = new Map([...this.faq.vocabulary()].map(({ term, entries: n }) => [term, n]));
+  }
+
+  /**
+   * Puts an index together part by part, yielding between the parts: run at once for a start or a
+   * command, or with pauses by {@link loadInSteps}, so that a reload in a running server lets the
+   * requests waiting (/healthz) through instead of holding the event loop for the whole.
+   */
+  private static *assemble(parts: Parts): Generator<void, SearchIndex> {
+    const { entries, analyzer, lexicon, saved } = parts;
+    const faqIndex = parts.faqIndex();
+    yield;
+    const faq = new FaqRanking(entries, faqIndex, analyzer, saved?.phrasings);
+    yield;
+    const statutes = parts.statutes();
+    yield;
+    const used = new Map([...faq.vocabulary()].map(({ term, entries: n }) => [term, n]));
     const aliases = [...lexicon.synonyms].flatMap(([alias, canonical]) => {
       const n = used.get(canonical);
       return n ? [{ surface: alias, canonical, entries: n }] : [];
     });
-    this.soundAlike = new SoundAlike(
+    const soundAlike = new SoundAlike(
       [...[...used].map(([term, n]) => ({ surface: term, canonical: term, entries: n })), ...aliases],
       { isWord: (w) => analyzer.isWord(w), isStopword: (w) => analyzer.isStopword(analyzer.canonical(w)) },
       lexicon.stopwords,
-      new Map(Object.entries(saved?.pinyin ?? {}).map(([w, s]) => [w, s.split(' ')])),
+      new Map(Object.entries(saved?.pinyin ?? {}).map(([w, syllables]) => [w, syllables.split(' ')])),
     );
+    return new SearchIndex(entries, statutes, analyzer, faq, soundAlike, parts.confidence);
+  }
+
+  private static runNow(steps: Generator<void, SearchIndex>): SearchIndex {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
   }
 
   /** Builds both indexes from loaded knowledge. */
   static build(entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, confidence = DEFAULT_CONFIDENCE): SearchIndex {
-    return new SearchIndex(entries, StatuteSearch.build(statutes, analyzer, lexicon), analyzer, buildFaqIndex(entries, analyzer), lexicon, confidence);
+    return SearchIndex.runNow(SearchIndex.assemble({
+      entries, analyzer, lexicon, confidence, faqIndex: () => buildFaqIndex(entries, analyzer), statutes: () => StatuteSearch.build(statutes, analyzer, lexicon),
+    }));
   }
 
   /** Restores an index saved with {@link toJSON}; the entries and statutes must be those it was built from. */
   static load(saved: SerializedIndex, entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, confidence = DEFAULT_CONFIDENCE): SearchIndex {
-    const statuteSearch = new StatuteSearch(statutes, PassageIndex.load(saved.passages), analyzer, lexicon);
-    return new SearchIndex(entries, statuteSearch, analyzer, lunr.Index.load(saved.faq), lexicon, confidence, saved);
+    return SearchIndex.runNow(SearchIndex.assemble(savedParts(saved, entries, statutes, analyzer, lexicon, confidence)));
+  }
+
+  /** {@link load} in steps of a few tens of milliseconds, awaiting `pause` between them. */
+  static async loadInSteps(
+    saved: SerializedIndex, entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, pause: () => Promise<void>,
+    confidence = DEFAULT_CONFIDENCE,
+  ): Promise<SearchIndex> {
+    const steps = SearchIndex.assemble(savedParts(saved, entries, statutes, analyzer, lexicon, confidence));
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await pause();
+    }
   }
 
   toJSON(): SerializedIndex {
@@ -192,6 +225,25 @@ export class SearchIndex {
       })),
     };
   }
+}
+
+/** What {@link SearchIndex.assemble} puts together. */
+interface Parts {
+  readonly entries: readonly Entry[];
+  readonly analyzer: Analyzer;
+  readonly lexicon: Lexicon;
+  readonly confidence: Confidence;
+  readonly faqIndex: () => lunr.Index;
+  readonly statutes: () => StatuteSearch;
+  readonly saved?: Pick<SerializedIndex, 'phrasings' | 'pinyin'>;
+}
+
+function savedParts(saved: SerializedIndex, entries: readonly Entry[], statutes: readonly Statute[], analyzer: Analyzer, lexicon: Lexicon, confidence: Confidence): Parts {
+  return {
+    entries, analyzer, lexicon, confidence, saved,
+    faqIndex: () => lunr.Index.load(saved.faq),
+    statutes: () => new StatuteSearch(statutes, PassageIndex.load(saved.passages), analyzer, lexicon),
+  };
 }
 
 /** The calendar day in China (UTC+8, no daylight saving): valid_until 2027-12-31 ends at midnight Beijing time. */
