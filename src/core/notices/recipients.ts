@@ -1,5 +1,6 @@
 import { matchesAudience, type Audience } from './audience.js';
 import type { ChatRef, Profile } from './profile.js';
+import { placeOrder } from './vocabulary.js';
 import { receivesNotice, topicAllowed, type TopicStates } from './topics.js';
 
 /** A profile as the store hands it to planning: its id, the profile, and its linked chats with their topic choices. */
@@ -116,7 +117,7 @@ export function summarize(plan: Plan, itemIds: readonly string[], sampleSize = S
     for (const id of r.items) itemChats.set(id, (itemChats.get(id) ?? 0) + 1);
   }
   const byOffice = [...offices].map(([office, c]) => ({ office, households: c.households.size, chats: c.chats }))
-    .sort((a, b) => b.households - a.households || b.chats - a.chats || (a.office ?? '\uffff').localeCompare(b.office ?? '\uffff', 'zh-CN'));
+    .sort((a, b) => b.households - a.households || b.chats - a.chats || (a.office === null ? 1 : b.office === null ? -1 : placeOrder(a.office, b.office)));
 
   const sample: Recipient[] = [];
   const sampled = new Set<string>();

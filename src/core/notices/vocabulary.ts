@@ -235,3 +235,21 @@ export function readTags(raw: string | readonly string[]): Reading<string[]> {
   if (tags.length > LIMITS.tags) return fail(`标签太多，最多 ${LIMITS.tags} 个`);
   return { ok: true, value: tags };
 }
+
+const DIGITS: Readonly<Record<string, number>> = { 零: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+
+/** A number written in Chinese up to 99 (一, 十二, 二十, 九十九) as digits; other text as it is. */
+function chineseNumber(text: string): string {
+  const [tens, ones] = text.includes('十') ? text.split('十') : ['', text];
+  if (!text.includes('十')) return String(DIGITS[ones as string] ?? text);
+  return String((tens ? (DIGITS[tens] ?? 0) : 1) * 10 + (ones ? (DIGITS[ones] ?? 0) : 0));
+}
+
+/**
+ * The order staff expect for names of offices and places: 第一分局, 第二分局 ... 第十分局 by their
+ * numbers (pinyin would put 第二 before 第一), the rest in pinyin order.
+ */
+export function placeOrder(a: string, b: string): number {
+  const key = (s: string): string => s.replace(/[零一二两三四五六七八九十]+/g, chineseNumber);
+  return key(a).localeCompare(key(b), 'zh-CN', { numeric: true });
+}

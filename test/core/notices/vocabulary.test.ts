@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCredit, readIndustry, readName, readPlace, readTags, readTaxpayerId, readTaxpayerType } from '../../../src/core/notices/vocabulary.js';
+import { placeOrder, readCredit, readIndustry, readName, readPlace, readTags, readTaxpayerId, readTaxpayerType } from '../../../src/core/notices/vocabulary.js';
 import { residentId, uscc } from '../../helpers/taxpayers.js';
 
 const value = <T>(r: { ok: true; value: T } | { ok: false; message: string }): T | string => (r.ok ? r.value : `!${r.message}`);
@@ -64,5 +64,11 @@ describe('profile vocabulary', () => {
     expect(value(readTags(['甲', ' 乙 ', '']))).toEqual(['甲', '乙']);
     expect(readTags('长'.repeat(21)).ok).toBe(false);
     expect(readTags(Array.from({ length: 21 }, (_, i) => `t${i}`)).ok).toBe(false);
+  });
+});
+
+describe('order of places', () => {
+  it('puts numbered offices in number order, others in pinyin order', () => {
+    expect(['第十一分局', '第二分局', '第十分局', '第一分局', '稽查局', '第三税务所'].sort(placeOrder)).toEqual(['第一分局', '第二分局', '第三税务所', '第十分局', '第十一分局', '稽查局']);
   });
 });
