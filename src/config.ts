@@ -41,6 +41,8 @@ export interface Config {
   readonly botNames: string[];
   /** Outgoing WeChat messages per minute: per room and for the whole account. */
   readonly wechatBudget: { readonly perRoom: number; readonly perAccount: number };
+  /** How many days a binding code (绑定 123456) stays valid (BINDING_CODE_DAYS). */
+  readonly bindingCodeDays: number;
 }
 
 /** A configuration value that cannot be used: start-up stops with this one line. */
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     office: officeName ? { name: officeName, contact: optional(env, 'OFFICE_CONTACT') ?? '' } : null,
     botNames: (env.BOT_NAMES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
     wechatBudget: { perRoom: integer(env, 'WECHAT_ROOM_LIMIT', 10, 1, 1000), perAccount: integer(env, 'WECHAT_ACCOUNT_LIMIT', 60, 1, 10_000) },
+    bindingCodeDays: integer(env, 'BINDING_CODE_DAYS', 7, 1, 90),
   };
 }
 
