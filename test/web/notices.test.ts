@@ -152,6 +152,7 @@ describe.skipIf(!HAS_CHROMIUM)(`the console's notice pages in chromium${CHROMIUM
     await page.getByText('← 返回通知列表').click();
     const row = page.locator('[data-test="notices"] .el-table__body tr', { hasText: '增值税留抵退税和小规模纳税人优惠政策提醒' });
     await expect(row.innerText()).resolves.toMatch(/政策包 2 条\s+草稿\s+4 个聊天\s+留抵退税、优惠\s+赵科长/);
+    await page.locator('.el-loading-mask').waitFor({ state: 'detached' });
     await shot('console-notices');
   });
 });
