@@ -21,6 +21,8 @@ import type { Store } from './store/index.js';
 import health from './routes/health.js';
 import ask from './routes/ask.js';
 import accounts from './routes/accounts.js';
+import subscribers from './routes/subscribers.js';
+import notices from './routes/notices.js';
 import web from './routes/web.js';
 import metrics from './routes/metrics.js';
 import { VERSION } from './version.js';
@@ -127,6 +129,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(health);
   await fastify.register(ask, { perMinute: opts.config.askRatePerMinute });
   await fastify.register(accounts);
+  await fastify.register(subscribers, { bindingCodeDays: opts.config.bindingCodeDays });
+  await fastify.register(notices);
   await fastify.register(web, { root: opts.webRoot });
   await fastify.register(metrics, { token: opts.config.metricsToken });
 };

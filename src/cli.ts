@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
@@ -10,6 +11,9 @@ import { percent, score, type EvalCase, type Tally } from './core/eval/score.js'
 import { formatAnswer } from './core/conversation/format.js';
 import { ACCOUNT_ROLES, ROLE_LABELS, checkAccountName, isAccountRole } from './core/accounts.js';
 import { openStore, type Account, type Store } from './store/index.js';
+import { CsvFileError, decodeCsv } from './core/notices/csv.js';
+import { FIELD_LABELS } from './core/notices/profile.js';
+import { importCsv, importJson, type CsvImportReport } from './notices/import.js';
 
 const USAGE = `用法：chunfeng <命令>
   serve                       启动网关（npm start 即此命令）
@@ -22,7 +26,9 @@ const USAGE = `用法：chunfeng <命令>
                               新建控制台账号（坐席、业务人员、管理员），令牌只显示这一次
   user list [--json]          列出全部账号（编号、名称、角色、状态）
   user disable 编号           停用账号，其令牌随即失效
-  user enable 编号            重新启用停用的账号，原令牌恢复有效`;
+  user enable 编号            重新启用停用的账号，原令牌恢复有效
+  subscribers import FILE.csv|FILE.json
+                              导入纳税人档案（CSV：UTF-8 或 GBK；JSON：Profile 数组），逐行报告问题`;
 
 function indexFor(config: Config): SearchIndex {
   return openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: config.cacheDir }).index;
@@ -208,6 +214,62 @@ async function user(config: Config, args: string[]): Promise<number> {
   }
 }
 
+/** A row or item number and its problems, as a clerk reads them. */
+function reportLines(errors: readonly { where: string; message: string }[]): string[] {
+  return errors.map((e) => `  ${e.where}  ${e.message}`);
+}
+
+/**
+ * `chunfeng subscribers import FILE`: the same import as the console's, straight into the database
+ * the server uses. A .json file is an array of contract Profiles, anything else a CSV file. Exit 1
+ * when any row was refused (the others are imported) or the file could not be read.
+ */
+async function subscribers(config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'import') throw new UsageError(`未知的 subscribers 子命令：${sub ?? '（空）'}`);
+  const { positionals } = parse(rest, {});
+  const [file, ...extra] = positionals;
+  if (!file || extra.length > 0) throw new UsageError('subscribers import 需要一个 .csv 或 .json 文件');
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new CommandError(`无法读取文件 ${file}：${(err as NodeJS.ErrnoException).code === 'ENOENT' ? '文件不存在' : (err as Error).message}`);
+  }
+  const out: string[] = [];
+  let failed: number;
+  if (extname(file).toLowerCase() === '.json') {
+    let items: unknown;
+    try {
+      items = JSON.parse(decodeCsv(bytes).text);
+    } catch {
+      throw new CommandError(`${file} 不是合法的 JSON`);
+    }
+    if (!Array.isArray(items)) throw new CommandError(`${file} 应为纳税人（Profile）数组`);
+    const list = items;
+    const report = await withStore(config, (store) => importJson(store.subscribers, list));
+    out.push(`读取 ${list.length} 项，导入 ${report.upserted} 户（新增 ${report.created}，更新 ${report.updated}）`);
+    failed = new Set(report.errors.map((e) => e.index)).size;
+    if (failed > 0) out.push(`${failed} 项有问题，没有导入：`, ...reportLines(report.errors.map((e) => ({ where: `第 ${e.index + 1} 项`, message: e.message }))));
+  } else {
+    let report: CsvImportReport;
+    try {
+      report = await withStore(config, (store) => importCsv(store.subscribers, bytes));
+    } catch (err) {
+      if (err instanceof CsvFileError) throw new CommandError(`${file}：${err.message}`);
+      throw err;
+    }
+    out.push(`读取 ${report.rows} 行（${report.encoding} 编码），导入 ${report.upserted} 户（新增 ${report.created}，更新 ${report.updated}）`);
+    if (report.unknownColumns.length > 0) out.push(`不认识的列（已忽略）：${report.unknownColumns.join('、')}`);
+    failed = new Set(report.errors.map((e) => e.row)).size;
+    if (failed > 0) {
+      out.push(`${failed} 行有问题，没有导入：`, ...reportLines(report.errors.map((e) => ({ where: `第 ${e.row} 行`, message: `${e.column ?? (e.field ? FIELD_LABELS[e.field] : '整行')}：${e.message}` }))));
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return failed > 0 ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   loadDotEnv();
@@ -228,6 +290,8 @@ async function main(argv: string[]): Promise<number> {
       return evaluate(config, rest);
     case 'user':
       return user(config, rest);
+    case 'subscribers':
+      return subscribers(config, rest);
     case undefined:
     case 'help':
     case '--help':

@@ -45,6 +45,8 @@ export interface Config {
   readonly telegramLimits: { readonly perBot: number; readonly perChat: number; readonly perGroup: number };
   /** The outbox: how long a reply may wait before it is expired instead of sent late, and how many sends a message gets. */
   readonly outbox: { readonly maxAgeMs: number; readonly maxAttempts: number };
+  /** How many days a binding code (绑定 123456) stays valid (BINDING_CODE_DAYS). */
+  readonly bindingCodeDays: number;
 }
 
 /** A configuration value that cannot be used: start-up stops with this one line. */
@@ -201,6 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
       perGroup: integer(env, 'TELEGRAM_GROUP_LIMIT', 20, 1, 1000),
     },
     outbox: { maxAgeMs: integer(env, 'OUTBOX_MAX_AGE', 600, 10, 7 * 24 * 3600) * 1000, maxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 100) },
+    bindingCodeDays: integer(env, 'BINDING_CODE_DAYS', 7, 1, 90),
   };
 }
 

@@ -8,6 +8,8 @@ import { loadKnowledge } from '../src/knowledge/load.js';
 import { openIndex } from '../src/knowledge/open.js';
 import { REAL_KNOWLEDGE, ROOT, faqFile, removeDir, seededCacheDir, tempDir, writeFiles } from './helpers/knowledge.js';
 import { openStore } from '../src/store/index.js';
+import iconv from 'iconv-lite';
+import { uscc } from './helpers/taxpayers.js';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
 /** The keys of one `chunfeng ask --json` line (docs/contracts.md). */
@@ -248,6 +250,53 @@ describe.concurrent('chunfeng', () => {
         expect(run.stderr.split('\n')[0], args.join(' ')).toBe(message);
         expect(run.stdout).toBe('');
       }
+    });
+  });
+
+  describe('chunfeng subscribers import', () => {
+    const database = (name: string): Record<string, string> => ({ DATABASE_URL: `sqlite:${join(work, 'data', `${name}.db`)}` });
+    const file = (name: string, bytes: Buffer | string): string => {
+      const path = join(work, name);
+      writeFileSync(path, bytes);
+      return path;
+    };
+
+    it('imports a GBK CSV, reports the bad row in Chinese and exits 1; the good rows are stored', async () => {
+      const env = database('subscribers-csv');
+      const csv = file('纳税人.csv', iconv.encode(`纳税人识别号,名称,纳税人类型,信用等级,主管分局,备注\r\n${uscc(1)},济南甲制造有限公司,一般纳税人,A,第一分局,\r\n${uscc(2)},济南乙商贸有限公司,小规模,E,第二分局,\r\n`, 'gbk'));
+      const run = await chunfeng(['subscribers', 'import', csv], env);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toBe([
+        '读取 2 行（GBK 编码），导入 1 户（新增 1，更新 0）',
+        '不认识的列（已忽略）：备注',
+        '1 行有问题，没有导入：',
+        '  第 3 行  信用等级：应为 A、B、M、C、D 之一（可以不填），现为“E”',
+        '',
+      ].join('\n'));
+      const store = await openStore(env.DATABASE_URL as string);
+      try {
+        expect(await store.subscribers.get(uscc(1))).toMatchObject({ name: '济南甲制造有限公司', credit: 'A', office: '第一分局' });
+        expect(await store.subscribers.get(uscc(2))).toBeNull();
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('imports a JSON array of Profiles and exits 0 when every item went in', async () => {
+      const json = file('profiles.json', JSON.stringify([{ taxpayerId: uscc(3), name: '济南丙科技有限公司', taxpayerType: '一般纳税人', chats: [{ channel: 'telegram', chatId: '-100' }] }]));
+      const run = await chunfeng(['subscribers', 'import', json], database('subscribers-json'));
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe('读取 1 项，导入 1 户（新增 1，更新 0）\n');
+    });
+
+    it('says in Chinese why a file cannot be imported at all', async () => {
+      const env = database('subscribers-bad');
+      const missing = await chunfeng(['subscribers', 'import', join(work, 'nope.csv')], env);
+      expect(missing).toMatchObject({ code: 1, stderr: `无法读取文件 ${join(work, 'nope.csv')}：文件不存在\n` });
+      const noId = await chunfeng(['subscribers', 'import', file('no-id.csv', '名称,纳税人类型\n甲,一般纳税人\n')], env);
+      expect(noId.code).toBe(1);
+      expect(noId.stderr).toContain('缺少必需的列：纳税人识别号');
+      expect((await chunfeng(['subscribers', 'import'], env)).code).toBe(2);
     });
   });
 

@@ -1,5 +1,6 @@
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pair } from 'yaml';
 import type { Audience, Entry, EntryKind, Problem } from '../core/search/types.js';
+import { readAudience } from '../core/notices/audience.js';
 
 /** A problem with a severity: errors keep the entry out of the index, warnings only show in `kb lint`. */
 export interface Finding extends Problem {
@@ -140,6 +141,9 @@ export function parseEntryFile(file: string, text: string, kindFromFolder: Entry
         const field = isScalar(pair.key) ? String(pair.key.value) : '';
         audience[field] = list(pair.value, `audience.${field}`, lineOf(pair.key as Node));
       }
+      // Tags a profile can never match would keep a pack item from everyone: said here, before a notice is composed.
+      const read = readAudience(audience);
+      if (!read.ok) for (const message of read.errors) warn(keyLine('audience'), `audience 的推送对象标签有误：${message}`);
     }
   }
 

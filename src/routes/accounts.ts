@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { ACCOUNT_ROLES, MAX_ACCOUNT_NAME, checkAccountName } from '../core/accounts.js';
 import { ChunfengError } from '../errors.js';
 import type { Account } from '../store/index.js';
+import { BEARER, ErrorSchema, REFUSALS } from './schemas.js';
 
 const Role = Type.Enum(ACCOUNT_ROLES, { description: 'admin 管理员 / staff 业务人员 / agent 坐席' });
 
@@ -16,11 +17,6 @@ const accountFields = {
 const AccountSchema = Type.Object(accountFields);
 const CreatedSchema = Type.Object({ ...accountFields, token: Type.String({ description: 'Bearer 令牌，只显示这一次' }) });
 
-const ErrorSchema = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
-/** The refusals every route here may answer with, as OpenAPI shows them. */
-const REFUSALS = { 401: ErrorSchema, 403: ErrorSchema, 429: ErrorSchema } as const;
-/** Bearer token in the Authorization header (the scheme app.ts declares). */
-const BEARER = [{ bearerAuth: [] }];
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
 /** An account as the API shows it: never its token or the token's hash. */

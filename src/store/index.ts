@@ -1,23 +1,30 @@
 import { sql } from 'kysely';
 import { accountRepository, type AccountRepository } from './accounts.js';
+import { bindingRepository, type BindingRepository } from './bindings.js';
 import { budgetRepository, type BudgetRepository } from './budget.js';
 import { connect, type ConnectOptions, type StoreKind } from './connect.js';
 import { identityRepository, type IdentityRepository } from './identities.js';
 import { intakeRepository, type IntakeRepository } from './intake.js';
 import { messageRepository, type MessageRepository } from './messages.js';
+import { noticeRepository, type NoticeRepository } from './notices.js';
 import { outboxRepository, type OutboxRepository } from './outbox.js';
+import { subscriberRepository, type SubscriberRepository } from './subscribers.js';
 import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
 
 export type { Account, AccountRepository, CreatedAccount } from './accounts.js';
 export { newToken } from './accounts.js';
+export type { BindingRepository, IssuedCode, Redemption } from './bindings.js';
+export { BINDING_LIMITS } from './bindings.js';
 export type { BudgetRepository } from './budget.js';
 export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
 export type { Chat, ChatIdentity, IdentityRepository, User, UserIdentity } from './identities.js';
 export type { Intake, IntakeRepository, IntakeResult } from './intake.js';
 export type { Decision, MessageRepository, NewMessage, StoredMessage } from './messages.js';
+export type { NoticeRepository, NoticeSummary, StoredNotice, StoredRecipient } from './notices.js';
 export { OUTBOX_PRIORITY } from './outbox.js';
 export type { ClaimedItem, NewOutboxItem, Outcome, OutboxDepth, OutboxItem, OutboxPayload, OutboxRepository, Rate } from './outbox.js';
-export type { AccountRole, ChatKind, Direction, OutboxState } from './schema.js';
+export type { AccountRole, ChatKind, Direction, LinkVia, OutboxState } from './schema.js';
+export type { Facets, LinkedChat, StoredProfile, SubscriberFilter, SubscriberRepository, UpsertOutcome } from './subscribers.js';
 export type { SuggestionKey, SuggestionRepository } from './suggestions.js';
 
 /**
@@ -35,6 +42,9 @@ export interface Store {
   readonly suggestions: SuggestionRepository;
   readonly budget: BudgetRepository;
   readonly accounts: AccountRepository;
+  readonly subscribers: SubscriberRepository;
+  readonly bindings: BindingRepository;
+  readonly notices: NoticeRepository;
   /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the file or the connection pool; calling it again does nothing. */
@@ -58,6 +68,9 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     suggestions: suggestionRepository(db),
     budget: budgetRepository(db),
     accounts: accountRepository(db),
+    subscribers: subscriberRepository(db),
+    bindings: bindingRepository(db),
+    notices: noticeRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -163,6 +163,116 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('accounts').addColumn('disabled_at', 'text').execute();
     },
   },
+  // 0005 is reserved for tickets, developed alongside.
+  '0006-subscribers': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('subscribers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('taxpayer_id', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('taxpayer_type', 'text', (c) => c.notNull().check(sql`taxpayer_type in ('一般纳税人', '小规模纳税人', '个体工商户', '自然人')`))
+        .addColumn('industry', 'text')
+        .addColumn('credit', 'text', (c) => c.check(sql`credit in ('A', 'B', 'M', 'C', 'D')`))
+        .addColumn('office', 'text')
+        .addColumn('region', 'text')
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      // Audiences and the console's filters narrow by office first.
+      await db.schema.createIndex('subscribers_office').on('subscribers').columns(['office', 'taxpayer_id']).execute();
+
+      // A chat as its network names it (not chats.id): staff may link a chat the bot has not seen yet.
+      await db.schema
+        .createTable('subscriber_chats')
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('channel_chat_id', 'text', (c) => c.notNull())
+        .addColumn('subscriber_id', 'text', (c) => c.notNull().references('subscribers.id'))
+        .addColumn('via', 'text', (c) => c.notNull().check(sql`via in ('staff', 'code')`))
+        .addColumn('linked_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('subscriber_chats_pkey', ['channel', 'channel_chat_id'])
+        .execute();
+      await db.schema.createIndex('subscriber_chats_subscriber').on('subscriber_chats').column('subscriber_id').execute();
+
+      await db.schema
+        .createTable('chat_topics')
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('channel_chat_id', 'text', (c) => c.notNull())
+        .addColumn('topic', 'text', (c) => c.notNull())
+        .addColumn('subscribed', 'integer', (c) => c.notNull().check(sql`subscribed in (0, 1)`))
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('chat_topics_pkey', ['channel', 'channel_chat_id', 'topic'])
+        .execute();
+      // Planning a notice reads the choices about its topics only.
+      await db.schema.createIndex('chat_topics_topic').on('chat_topics').column('topic').execute();
+
+      await db.schema
+        .createTable('binding_codes')
+        .addColumn('code', 'text', (c) => c.primaryKey())
+        .addColumn('subscriber_id', 'text', (c) => c.notNull().references('subscribers.id'))
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('used_channel', 'text')
+        .addColumn('used_chat_id', 'text')
+        .execute();
+      await db.schema.createIndex('binding_codes_subscriber').on('binding_codes').column('subscriber_id').execute();
+    },
+  },
+  '0007-notices': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('notices')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text', (c) => c.notNull())
+        .addColumn('topics', 'text', (c) => c.notNull())
+        .addColumn('reminders', 'text', (c) => c.notNull())
+        // States beyond 'draft' belong to delivery; no CHECK, so adding one needs no table rebuild on SQLite.
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('targeted', 'integer', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('sent_at', 'text')
+        .execute();
+      await db.schema.createIndex('notices_created').on('notices').columns(['created_at', 'id']).execute();
+
+      await db.schema
+        .createTable('notice_items')
+        .addColumn('notice_id', 'text', (c) => c.notNull().references('notices.id'))
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('entry_id', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('category', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('sources', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('notice_items_pkey', ['notice_id', 'position'])
+        .addUniqueConstraint('notice_items_entry_key', ['notice_id', 'entry_id'])
+        .execute();
+
+      await db.schema
+        .createTable('notice_recipients')
+        .addColumn('notice_id', 'text', (c) => c.notNull().references('notices.id'))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('channel_chat_id', 'text', (c) => c.notNull())
+        .addColumn('subscriber_id', 'text', (c) => c.notNull().references('subscribers.id'))
+        .addColumn('office', 'text')
+        .addColumn('items', 'text', (c) => c.notNull())
+        .addColumn('outbox_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('read_at', 'text')
+        .addColumn('reminders_sent', 'integer', (c) => c.notNull())
+        .addColumn('last_reminded_at', 'text')
+        .addPrimaryKeyConstraint('notice_recipients_pkey', ['notice_id', 'channel', 'channel_chat_id'])
+        .execute();
+      // The report by office, and reminder rounds over the unread.
+      await db.schema.createIndex('notice_recipients_office').on('notice_recipients').columns(['notice_id', 'office']).execute();
+    },
+  },
 };
 
 /** Names of the migrations applied, in this database's own table. */

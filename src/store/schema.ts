@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AccountRole } from '../core/accounts.js';
+import type { CreditGrade, TaxpayerType } from '../core/notices/vocabulary.js';
 
 export type { AccountRole } from '../core/accounts.js';
 
@@ -154,6 +155,107 @@ export interface AccountsTable {
   disabled_at: StoredTime | null;
 }
 
+/**
+ * A taxpayer profile from a staff import, one row per taxpayer id. Vocabularies (type, credit grade,
+ * industry section letter) are those of core/notices/vocabulary.ts; `tags` is a JSON array of text.
+ */
+export interface SubscribersTable {
+  id: string;
+  taxpayer_id: string;
+  name: string;
+  taxpayer_type: TaxpayerType;
+  industry: string | null;
+  credit: CreditGrade | null;
+  office: string | null;
+  region: string | null;
+  tags: string;
+  created_at: StoredTime;
+  updated_at: StoredTime;
+}
+
+/** How a chat came to be linked: by staff (an import) or by the taxpayer sending a binding code. */
+export type LinkVia = 'staff' | 'code';
+
+/** A chat linked to a profile; a chat links to one profile at most (the primary key). */
+export interface SubscriberChatsTable {
+  channel: string;
+  channel_chat_id: string;
+  subscriber_id: string;
+  via: LinkVia;
+  linked_at: StoredTime;
+}
+
+/** A chat's choice about one topic (订阅 1 / 退订 0); `*` is every topic (core/notices/topics.ts). */
+export interface ChatTopicsTable {
+  channel: string;
+  channel_chat_id: string;
+  topic: string;
+  subscribed: number;
+  updated_at: StoredTime;
+}
+
+/** A one-time code a taxpayer sends to the bot (绑定 123456) to link their chat to a profile. */
+export interface BindingCodesTable {
+  code: string;
+  subscriber_id: string;
+  /** The account that issued it. */
+  created_by: string | null;
+  created_at: StoredTime;
+  expires_at: StoredTime;
+  /** When it was redeemed, and by which chat; null while unused. */
+  used_at: StoredTime | null;
+  used_channel: string | null;
+  used_chat_id: string | null;
+}
+
+/** A notice or policy pack; `audience`, `topics` and `reminders` are JSON (core/notices/notice.ts). */
+export interface NoticesTable {
+  id: string;
+  title: string;
+  text: string;
+  audience: string;
+  topics: string;
+  reminders: string;
+  /** `draft` until delivery starts (later states belong to delivery). */
+  state: string;
+  /** Chats that would have got it when it was saved (the contract's `targeted` of POST /api/notices). */
+  targeted: number;
+  created_by: string | null;
+  created_at: StoredTime;
+  sent_at: StoredTime | null;
+}
+
+/** A knowledge entry as copied into a pack when it was saved; `sources` and `audience` are JSON. */
+export interface NoticeItemsTable {
+  notice_id: string;
+  position: number;
+  entry_id: string;
+  title: string;
+  category: string;
+  body: string;
+  sources: string;
+  audience: string;
+}
+
+/**
+ * One row per notice and recipient chat, filled when a notice is sent: the items this chat got (JSON
+ * array of entry ids), the office at sending time for the report, the outbox row that carries it,
+ * and its read receipt and reminder rounds.
+ */
+export interface NoticeRecipientsTable {
+  notice_id: string;
+  channel: string;
+  channel_chat_id: string;
+  subscriber_id: string;
+  office: string | null;
+  items: string;
+  outbox_id: string | null;
+  created_at: StoredTime;
+  read_at: StoredTime | null;
+  reminders_sent: number;
+  last_reminded_at: StoredTime | null;
+}
+
 /** The whole schema as Kysely sees it; every row type in the store derives from this. */
 export interface Database {
   users: UsersTable;
@@ -164,6 +266,13 @@ export interface Database {
   pending_suggestions: PendingSuggestionsTable;
   send_budget: SendBudgetTable;
   accounts: AccountsTable;
+  subscribers: SubscribersTable;
+  subscriber_chats: SubscriberChatsTable;
+  chat_topics: ChatTopicsTable;
+  binding_codes: BindingCodesTable;
+  notices: NoticesTable;
+  notice_items: NoticeItemsTable;
+  notice_recipients: NoticeRecipientsTable;
 }
 
 /** A row as read from a table. */

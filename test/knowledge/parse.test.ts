@@ -31,6 +31,15 @@ describe('parseEntryFile: a good entry', () => {
     expect(p.idLine).toBe(2);
   });
 
+  it('warns about audience tags no profile can match, keeping the entry', () => {
+    const p = parse(file([...GOOD, 'audience:', '  taxpayerType: [企业, 大企业]', '  size: [大]']));
+    expect(p.entry?.audience).toEqual({ taxpayerType: ['企业', '大企业'], size: ['大'] });
+    expect(p.findings.map(({ line, message, severity }) => ({ line, message, severity }))).toEqual([
+      { line: 14, severity: 'warning', message: 'audience 的推送对象标签有误：纳税人类型：应为 一般纳税人、小规模纳税人、个体工商户、自然人 之一，现为“大企业”' },
+      { line: 14, severity: 'warning', message: 'audience 的推送对象标签有误：不认识的发送对象字段 size（可用：taxpayerType、industry、credit、office、region、tags）' },
+    ]);
+  });
+
   it('accepts Windows line ends and a byte-order mark', () => {
     const p = parse(`\uFEFF${file(GOOD).replace(/\n/g, '\r\n')}`);
     expect(p.findings).toEqual([]);

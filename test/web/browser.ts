@@ -103,6 +103,16 @@ export async function openPage(browser: Browser): Promise<WatchedPage> {
   };
 }
 
+/** Calls the app's API as a script would: a bearer token, a JSON body; the status and the JSON answer. */
+export async function callApi(app: RunningApp, method: 'GET' | 'POST', path: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${app.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
 /** What a browser suite gets: the running app, and pages opened on it. */
 export interface BrowserSuite {
   /** The app the suite's pages talk to. */

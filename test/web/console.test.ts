@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM_NOTE, HAS_CHROMIUM, browserSuite, type WatchedPage } from './browser.js';
+import { CHROMIUM_NOTE, HAS_CHROMIUM, browserSuite, callApi, type WatchedPage } from './browser.js';
 
 const ADMIN = 'browser-test-admin-token';
 const XSS = '<img src=x onerror=alert(1)>';
@@ -9,14 +9,7 @@ describe.skipIf(!HAS_CHROMIUM)(`the console in chromium${CHROMIUM_NOTE}`, () => 
   const suite = browserSuite({ ADMIN_TOKEN: ADMIN });
 
   /** The API as a script would call it. */
-  async function api(method: 'GET' | 'POST', path: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(`${suite.server().url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-  }
+  const api = (method: 'GET' | 'POST', path: string, token: string, body?: unknown) => callApi(suite.server(), method, path, token, body);
 
   async function createAccount(name: string, role: string): Promise<{ id: string; token: string }> {
     const { status, json } = await api('POST', '/api/accounts', ADMIN, { name, role });
@@ -46,7 +39,7 @@ describe.skipIf(!HAS_CHROMIUM)(`the console in chromium${CHROMIUM_NOTE}`, () => 
     await page.getByRole('heading', { name: '您好，管理员' }).waitFor();
     await expect(page.locator('[data-test="me-name"]').innerText()).resolves.toBe('管理员');
     await expect(page.locator('.el-descriptions').innerText()).resolves.toMatch(/角色\s+管理员（管理账号，可使用全部功能）/);
-    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '账号管理']);
+    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '纳税人', '通知', '账号管理']);
     await shot('console-home');
   });
 

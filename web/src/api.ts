@@ -23,10 +23,14 @@ export class ApiError extends Error {
   }
 }
 
-/** What to send: method, JSON body, bearer token. */
+/** What to send: method, a JSON body or a file sent as it is (a CSV upload), bearer token, and whether the answer is a file. */
 export interface RequestOptions {
   readonly method?: 'GET' | 'POST';
   readonly body?: unknown;
+  /** A file to send as the whole body, with this content type, instead of JSON. */
+  readonly file?: { readonly data: Blob; readonly type: string };
+  /** 'blob' for a download (the CSV template); JSON otherwise. */
+  readonly expect?: 'json' | 'blob';
   readonly token?: string | null;
 }
 
@@ -42,15 +46,16 @@ function fallbackMessage(status: number): string {
 
 /** Sends a request to the API and answers its JSON body; throws {@link ApiError} on any failure. */
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const headers: Record<string, string> = { accept: options.expect === 'blob' ? '*/*' : 'application/json' };
+  if (options.file) headers['content-type'] = options.file.type;
+  else if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let response: Response;
   try {
     response = await fetch(path, {
       method: options.method ?? 'GET',
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.file ? options.file.data : options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: AbortSignal.timeout(TIMEOUT_MS),
       credentials: 'omit',
     });
@@ -58,6 +63,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     if (err instanceof DOMException && err.name === 'TimeoutError') throw new ApiError(0, 'TIMEOUT', '服务器长时间没有响应，请稍后再试');
     throw new ApiError(0, 'NETWORK', '无法连接服务器，请检查网络后重试');
   }
+  if (response.ok && options.expect === 'blob') return (await response.blob()) as T;
   const body: unknown = await response.json().catch(() => null);
   if (response.ok) return body as T;
   const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;

@@ -16,3 +16,27 @@ const TIME = new Intl.DateTimeFormat('zh-CN', { year: 'numeric', month: '2-digit
 export function formatTime(iso: string): string {
   return TIME.format(new Date(iso));
 }
+
+/** Each channel as staff name it. */
+export const CHANNEL_LABELS: Readonly<Record<string, string>> = { telegram: 'Telegram', wechat: '微信', web: '网页' };
+
+/** A count with thousands separators, as the journey writes it: 1,284. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('zh-CN');
+}
+
+/** Hours after sending as a clerk says them: 48 小时 is 2 天, 36 小时 stays 36 小时. */
+export function formatHours(hours: number): string {
+  return hours % 24 === 0 ? `${hours / 24} 天` : `${hours} 小时`;
+}
+
+/** Each audience field as staff name it, in the order they are shown. */
+export const AUDIENCE_LABELS: Readonly<Record<string, string>> = { taxpayerType: '纳税人类型', industry: '行业', credit: '信用等级', office: '主管分局', region: '地区', tags: '标签' };
+
+/** An audience in one line: 纳税人类型 一般纳税人、小规模纳税人；信用等级 A、B — or 全部纳税人. `industry` maps section letters to their labels. */
+export function describeAudience(audience: Partial<Record<string, string[]>>, industry: (code: string) => string = (c) => c): string {
+  const parts = Object.keys(AUDIENCE_LABELS)
+    .filter((field) => audience[field]?.length)
+    .map((field) => `${AUDIENCE_LABELS[field]} ${(audience[field] ?? []).map((v) => (field === 'industry' ? industry(v) : v)).join('、')}`);
+  return parts.length ? parts.join('；') : '全部纳税人';
+}

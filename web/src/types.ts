@@ -37,3 +37,137 @@ export interface Account {
 export interface CreatedAccount extends Account {
   readonly token: string;
 }
+
+/** A chat linked to a taxpayer profile. */
+export interface LinkedChat {
+  readonly channel: 'telegram' | 'wechat';
+  readonly chatId: string;
+  readonly via: 'staff' | 'code';
+  readonly linkedAt: string;
+}
+
+/** A taxpayer profile as GET /api/subscribers shows it. */
+export interface Subscriber {
+  readonly taxpayerId: string;
+  readonly name: string;
+  readonly taxpayerType: string;
+  readonly industry: string | null;
+  readonly industryName: string | null;
+  readonly credit: string | null;
+  readonly office: string | null;
+  readonly region: string | null;
+  readonly tags: string[];
+  readonly chats: LinkedChat[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** GET /api/subscribers. */
+export interface SubscriberPage {
+  readonly total: number;
+  readonly page: number;
+  readonly pageSize: number;
+  readonly subscribers: Subscriber[];
+}
+
+/** A value in use and how many profiles have it. */
+export interface Facet {
+  readonly value: string;
+  readonly count: number;
+}
+
+/** GET /api/subscribers/options: the choices of filters and audiences. */
+export interface SubscriberOptions {
+  readonly taxpayerTypes: string[];
+  readonly credits: string[];
+  readonly industries: { readonly code: string; readonly name: string; readonly label: string }[];
+  readonly offices: Facet[];
+  readonly regions: Facet[];
+  readonly tags: Facet[];
+  readonly topics: string[];
+  readonly columns: { readonly field: string; readonly label: string; readonly required: boolean; readonly synonyms: string[] }[];
+}
+
+/** POST /api/subscribers/import: what a CSV import did. */
+export interface CsvImportReport {
+  readonly encoding: string;
+  readonly rows: number;
+  readonly upserted: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly errors: { readonly row: number; readonly field: string | null; readonly column: string | null; readonly message: string }[];
+  readonly unknownColumns: string[];
+}
+
+/** POST /api/subscribers/:taxpayerId/binding-code. */
+export interface BindingCode {
+  readonly taxpayerId: string;
+  readonly name: string;
+  readonly code: string;
+  readonly expiresAt: string;
+}
+
+/** Who a notice is for: each field a list (any of them), all fields together. */
+export type Audience = Partial<Record<'taxpayerType' | 'industry' | 'credit' | 'office' | 'region' | 'tags', string[]>>;
+
+/** POST /api/audiences/preview, and the preview of GET /api/notices/:id. */
+export interface Preview {
+  readonly targeted: number;
+  readonly households: number;
+  readonly matched: number;
+  readonly unlinked: number;
+  readonly optedOut: number;
+  readonly withoutItems: number;
+  readonly byOffice: { readonly office: string | null; readonly households: number; readonly chats: number }[];
+  readonly items: { readonly entryId: string; readonly title: string; readonly chats: number }[];
+  readonly sample: {
+    readonly taxpayerId: string;
+    readonly name: string;
+    readonly taxpayerType: string;
+    readonly industry: string | null;
+    readonly credit: string | null;
+    readonly office: string | null;
+    readonly region: string | null;
+    readonly tags: string[];
+    readonly channel: string;
+    readonly items: string[];
+  }[];
+}
+
+/** A knowledge entry a pack can hold (GET /api/entries). */
+export interface EntryOption {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: string;
+  readonly category: string;
+  readonly audience: Record<string, string[]>;
+  readonly validUntil: string | null;
+}
+
+/** A reminder round of a notice. */
+export interface Reminder {
+  readonly afterHours: number;
+  readonly text: string | null;
+}
+
+/** A notice in GET /api/notices. */
+export interface NoticeSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: 'notice' | 'pack';
+  readonly state: string;
+  readonly targeted: number;
+  readonly topics: string[];
+  readonly itemCount: number;
+  readonly createdAt: string;
+  readonly createdBy: { readonly id: string; readonly name: string } | null;
+}
+
+/** GET /api/notices/:id. */
+export interface NoticeDetail extends Omit<NoticeSummary, 'itemCount'> {
+  readonly text: string;
+  readonly audience: Audience;
+  readonly reminders: Reminder[];
+  readonly items: { readonly entryId: string; readonly title: string; readonly category: string; readonly body: string; readonly sources: string[]; readonly audience: Audience }[];
+  readonly preview: Preview;
+}

@@ -5,11 +5,17 @@ import ConsoleLayout from './ConsoleLayout.vue';
 import SignInPage from './pages/SignInPage.vue';
 import HomePage from './pages/HomePage.vue';
 import AccountsPage from './pages/AccountsPage.vue';
+import SubscribersPage from './pages/SubscribersPage.vue';
+import NoticesPage from './pages/NoticesPage.vue';
+import NoticeComposePage from './pages/NoticeComposePage.vue';
+import NoticeDetailPage from './pages/NoticeDetailPage.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
     /** Only admins see the page (the API refuses the others anyway). */
     admin?: boolean;
+    /** Only staff and admins see the page. */
+    staff?: boolean;
     /** The page's name in the browser tab. */
     title?: string;
   }
@@ -28,6 +34,10 @@ export const router = createRouter({
       component: ConsoleLayout,
       children: [
         { path: '', name: 'home', component: HomePage, meta: { title: '首页' } },
+        { path: 'subscribers', name: 'subscribers', component: SubscribersPage, meta: { title: '纳税人', staff: true } },
+        { path: 'notices', name: 'notices', component: NoticesPage, meta: { title: '通知', staff: true } },
+        { path: 'notices/new', name: 'notice-new', component: NoticeComposePage, meta: { title: '新建通知', staff: true } },
+        { path: 'notices/:id', name: 'notice', component: NoticeDetailPage, meta: { title: '通知', staff: true } },
         { path: 'accounts', name: 'accounts', component: AccountsPage, meta: { title: '账号管理', admin: true } },
       ],
     },
@@ -52,6 +62,7 @@ router.beforeEach(async (to) => {
     }
   }
   if (to.meta.admin && session.me?.role !== 'admin') return { name: 'home' };
+  if (to.meta.staff && session.me?.role === 'agent') return { name: 'home' };
   return true;
 });
 
