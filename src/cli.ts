@@ -39,9 +39,7 @@ function printAnswer(a: Answer, json: boolean): void {
 }
 
 async function ask(config: Config, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args, options: { json: { type: 'boolean', default: false }, explain: { type: 'boolean', default: false } }, allowPositionals: true,
-  });
+  const { values, positionals } = parse(args, { json: { type: 'boolean', default: false }, explain: { type: 'boolean', default: false } });
   const index = indexFor(config);
   const answer = (q: string): void => {
     printAnswer(index.ask(q), values.json);
@@ -75,7 +73,7 @@ function exportEntries(config: Config): number {
 }
 
 function evaluate(config: Config, args: string[]): number {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } });
   const file = positionals[0];
   if (!file) throw new UsageError('eval 需要一个 .jsonl 题集文件');
   const cases: EvalCase[] = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim()).map((l, i) => {
@@ -272,6 +270,10 @@ async function subscribers(config: Config, args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   loadDotEnv();
   const config = loadConfig();
   switch (command) {

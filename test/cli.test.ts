@@ -300,6 +300,25 @@ describe.concurrent('chunfeng', () => {
     });
   });
 
+  describe('asking a command for help or calling it wrong', () => {
+    it('--help after any command prints the usage and exits 0', async () => {
+      for (const args of [['eval', '--help'], ['ask', '-h'], ['user', 'add', '--help']]) {
+        const run = await chunfeng(args);
+        expect(run.code, args.join(' ')).toBe(0);
+        expect(run.stdout).toContain('用法：chunfeng');
+      }
+    });
+
+    it('an unknown flag is named in Chinese with the usage, exit 2, not a stack trace', async () => {
+      for (const args of [['eval', '--nope', 'x.jsonl'], ['ask', '--verbose', '发票丢了']]) {
+        const run = await chunfeng(args);
+        expect(run.code, args.join(' ')).toBe(2);
+        expect(run.stderr.split('\n')[0]).toBe(`不认识的参数：${args[1]}`);
+        expect(run.stderr).not.toContain('    at ');
+      }
+    });
+  });
+
   describe('chunfeng with a bad configuration', () => {
     it('PORT=abc: exits non-zero with one line naming PORT', async () => {
       const run = await chunfeng(['ask', '--json', '发票丢了'], { PORT: 'abc' });
