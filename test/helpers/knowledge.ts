@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +12,10 @@ import { loadKnowledge, type Knowledge } from '../../src/knowledge/load.js';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The knowledge base that ships with the project. */
 export const REAL_KNOWLEDGE = join(ROOT, 'knowledge');
-/** The shared folder beside the project: specification, evaluation set and the laws corpus. */
+/** The shared folder beside the project: the specification and the public evaluation set. */
 export const SHARED = join(ROOT, '..', 'shared');
-/** Real statutes (read in place, never copied into the project). */
-export const LAWS_DIR = join(SHARED, 'data', 'laws', 'tax');
-export const HAS_LAWS = existsSync(LAWS_DIR);
-/** Appended to the name of a suite that needs the laws corpus, so a skipped run says why. */
-export const LAWS_NOTE = HAS_LAWS ? '' : ` (skipped: statutes folder ${LAWS_DIR} not found)`;
+/** The 45 tax statutes that ship with the package (a copy of the shared corpus's laws/tax). */
+export const LAWS_DIR = join(ROOT, 'statutes');
 
 /**
  * A cache folder shared by every test run for nodejieba's trimmed main dictionary: writing it takes
