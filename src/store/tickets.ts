@@ -1,9 +1,9 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
-import { isOpen, transition, type Actor, type LifecycleRules, type TicketAction, type TicketEvent, type TicketState } from '../core/tickets/lifecycle.js';
+import { TicketConflict, isOpen, transition, type Actor, type LifecycleRules, type TicketAction, type TicketEvent, type TicketState } from '../core/tickets/lifecycle.js';
 import { chinaDate } from '../core/tickets/workdays.js';
 import { violatedUnique, type StoreKind, type Together } from './connect.js';
 import { newId } from './ids.js';
-import { outboxInsert, type NewOutboxItem } from './outbox.js';
+import { outboxInsert, type NewOutboxItem, type OutboxPayload } from './outbox.js';
 import { fromStored, toStored, type ChatKind, type Database, type OutboxState, type Row, type TicketPriority, type TicketSource } from './schema.js';
 import type { TicketFeed } from './ticket-feed.js';
 
@@ -145,6 +145,12 @@ export interface TicketRepository {
    * TicketConflict when the lifecycle refuses, null when there is no such ticket.
    */
   apply(id: string, action: TicketAction, actor: Actor, now: Date, rules: LifecycleRules, send?: (ticket: Ticket) => ActionMessage[]): Promise<Applied | null>;
+  /**
+   * Queues again a message of the ticket that was not delivered (failed, expired, unreachable), as a
+   * new ticket message by `accountId` with an audit row; the id of the new one, or null when the
+   * ticket has no such message. Throws TicketConflict when the message did not fail.
+   */
+  resend(ticketId: string, messageId: string, accountId: string, now: Date): Promise<string | null>;
   /** By id or number. */
   get(idOrNumber: string): Promise<TicketDetail | null>;
   /** By id or number, without its messages and events. */
@@ -348,6 +354,7 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
           ]);
         } catch (err) {
           if (isNotNull(err)) continue;
+          if (isOpenConflict(err)) throw new TicketConflict('提问人在这个聊天中已有未办结的工单，不能再打开这一张');
           throw err;
         }
         feed.committed([ticket.id]);
@@ -356,6 +363,26 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
     },
 
     find: (idOrNumber) => byId(idOrNumber),
+
+    async resend(ticketId, messageId, accountId, now) {
+      const row = await db.selectFrom('ticket_messages as tm').innerJoin('outbox as o', 'o.id', 'tm.message_id')
+        .select(['tm.sender', 'tm.text as kept', 'o.channel', 'o.chat_id', 'o.channel_chat_id', 'o.kind', 'o.priority', 'o.text', 'o.reply_to', 'o.payload', 'o.source', 'o.state'])
+        .where('tm.id', '=', messageId).where('tm.ticket_id', '=', ticketId).executeTakeFirst();
+      if (!row) return null;
+      if (row.state !== 'failed' && row.state !== 'expired' && row.state !== 'unreachable') throw new TicketConflict('这条消息没有发送失败，不需要重发');
+      const q = queue({
+        channel: row.channel, chatId: row.chat_id, channelChatId: row.channel_chat_id, kind: row.kind, priority: Number(row.priority), text: row.text,
+        replyTo: row.reply_to, payload: row.payload === null ? null : (JSON.parse(row.payload) as OutboxPayload), source: row.source, at: now, expiresAt: null,
+      });
+      const id = newId();
+      await together([
+        ...q.statements,
+        db.insertInto('ticket_messages').values({ id, ticket_id: ticketId, sender: row.sender, account_id: accountId, message_id: q.id, transcript: 0, text: row.kept, at: toStored(now) }).compile(),
+        eventStatement(ticketId, 'resent', accountId, { message: messageId }, now),
+      ]);
+      feed.committed([ticketId]);
+      return q.id;
+    },
 
     async get(idOrNumber) {
       const ticket = await byId(idOrNumber);
