@@ -77,7 +77,8 @@ describeEachDatabase('Tickets in chats', (db) => {
     await adapter.waitForSends(3);
     expect(adapter.sends[2]!.out.text).toMatch(/^【/);
     await adapter.deliver(adapter.message('转人工', zhang));
-    await adapter.deliver(adapter.message('查询工单', zhang));
+    const status = adapter.message('查询工单', zhang);
+    await adapter.deliver(status);
     await adapter.waitForSends(5);
     expect(adapter.sends[3]!.out.text).toContain(`您的工单 ${number} 正在处理中`);
     expect(adapter.sends[4]!.out.text).toContain(`${number} 已登记`);
@@ -89,6 +90,13 @@ describeEachDatabase('Tickets in chats', (db) => {
     expect(detail!.messages.filter((m) => m.transcript).map((m) => m.text)).toEqual(['发票丢了怎么办', '转人工']);
     expect(detail!.messages.filter((m) => !m.transcript).map((m) => m.text)).toEqual(['我的发票是上个月丢的', '转人工']);
     expect(await t.store.tickets.list()).toHaveLength(1);
+
+    // The agent's reply quotes Zhang's last message in the group (Telegram cannot @ a user without a username).
+    const agentLi = await agent(t, '李工');
+    await call(t, agentLi.token, 'POST', `/api/tickets/${ticket!.id}/claim`);
+    await call(t, agentLi.token, 'POST', `/api/tickets/${ticket!.id}/reply`, { text: '请把发票号码发给我' });
+    await adapter.waitForSends(6);
+    expect(adapter.sends[5]!.out).toMatchObject({ chatId: 'g-1', text: '【工作人员 李工】请把发票号码发给我', replyToMessageId: status.messageId });
   });
 
   it('offers a person after two unanswered questions in a row and opens the ticket on 是', async () => {
