@@ -10,6 +10,9 @@ import type { TicketFeed } from './ticket-feed.js';
 /** Written into a message's text where the ticket's number goes; the unit that opens the ticket fills it in. */
 export const NUMBER_PLACEHOLDER = '{工单号}';
 
+/** Unanswered questions older than this do not count toward offering a person. */
+const DECLINE_WINDOW_MS = 30 * 60_000;
+
 /** How many of the requester's last messages in the chat a new ticket copies as its transcript. */
 export const TRANSCRIPT_LENGTH = 10;
 
@@ -120,7 +123,8 @@ export interface Applied {
 
 /** Tickets: opened with an intake (gateway) or by an agent, changed only through the lifecycle. */
 export interface TicketRepository {
-  context(channel: string, chatId: string, userId: string): Promise<RequesterContext>;
+  /** The user's latest ticket in the chat, and their unanswered questions of the last half hour. */
+  context(channel: string, chatId: string, userId: string, now: Date): Promise<RequesterContext>;
   /**
    * The statements that open a ticket inside another unit (the intake of the message asking for
    * it): the day's counter, the ticket, its first audit row and its transcript (the requester's
@@ -274,7 +278,7 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
   };
 
   return {
-    async context(channel, chatId, userId) {
+    async context(channel, chatId, userId, now) {
       const [latest, recent] = await Promise.all([
         db.selectFrom('tickets').selectAll().where('channel', '=', channel).where('channel_user_id', '=', userId).where('channel_chat_id', '=', chatId)
           .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst(),
@@ -282,6 +286,8 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
           .select(['m.answered', 'm.reason'])
           .where('c.channel', '=', channel).where('c.channel_chat_id', '=', chatId).where('u.channel', '=', channel).where('u.channel_user_id', '=', userId)
           .where('m.direction', '=', 'in').where('m.answered', 'is not', null)
+          // "In a row" within the conversation at hand: also bounds the scan of a busy group's messages.
+          .where('m.created_at', '>=', toStored(new Date(now.getTime() - DECLINE_WINDOW_MS)))
           .orderBy('m.created_at', 'desc').orderBy('m.id', 'desc').limit(2).execute(),
       ]);
       let declines = 0;

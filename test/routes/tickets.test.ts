@@ -136,6 +136,10 @@ describeEachDatabase('Ticket routes', (db) => {
       s.close();
     }
     await expect(stream(port, 'wrong-token')).rejects.toThrow('status 401');
+    // An open stream does not hold up shutdown.
+    const open = await stream(port, li.token);
+    await t.app.close();
+    open.close();
   });
 
   it('counts open and overdue tickets on /metrics', async () => {
