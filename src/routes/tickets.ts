@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { OUTBOX_PRIORITY, isOverdue, type Account, type ActionMessage, type Store, type Ticket, type TicketDetail } from '../store/index.js';
@@ -116,7 +117,8 @@ async function toChat(store: Store, t: Ticket, from: 'agent' | 'bot', kept: stri
       channel: t.channel, chatId: t.chatRef, channelChatId: t.chatId, kind: from === 'agent' ? 'agent' : 'reply', priority: OUTBOX_PRIORITY.reply, text,
       replyTo: quote, payload: group && t.channel === 'wechat' ? { mention: { userId: t.userId, name: t.userName ?? '' } } : null,
       // Never expired: a person's answer is worth delivering late (the outbox retries it, and the console shows how it stands).
-      source: `ticket:${t.id}`, at, expiresAt: null,
+      // A dedupe key keeps the row when finished rows are pruned, so the ticket shows its delivery for good.
+      source: `ticket:${t.id}`, dedupeKey: `ticket:${t.id}:${randomUUID()}`, at, expiresAt: null,
     },
   };
 }
