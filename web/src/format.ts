@@ -40,3 +40,29 @@ export function describeAudience(audience: Partial<Record<string, string[]>>, in
     .map((field) => `${AUDIENCE_LABELS[field]} ${(audience[field] ?? []).map((v) => (field === 'industry' ? industry(v) : v)).join('、')}`);
   return parts.length ? parts.join('；') : '全部纳税人';
 }
+
+/** Each ticket state as the offices' reports name it (受理登记 → 分派处理 → 反馈回访 → 资料归档). */
+export const TICKET_STATE_LABELS: Readonly<Record<string, string>> = {
+  registered: '已登记', assigned: '已分派', in_progress: '处理中', resolved: '已答复', followed_up: '已回访', archived: '已归档',
+};
+
+/** Who said a line of a transcript. */
+export const SPEAKER_LABELS: Readonly<Record<string, string>> = { user: '纳税人', agent: '工作人员', bot: '春风' };
+
+/** Each audit event as a clerk reads it; an event the console does not know yet shows its type. */
+export const TICKET_EVENT_LABELS: Readonly<Record<string, string>> = {
+  created: '登记工单', registered: '登记工单', claimed: '认领', transferred: '转交', replied: '回复', resolved: '办结（已答复）',
+  rated: '纳税人评价', flagged: '提请主管关注', followed_up: '回访', archived: '归档', reopened: '重新打开', taken_over: '接管会话',
+};
+
+/** The satisfaction ratings the bot asks for. */
+export const RATING_LABELS: Readonly<Record<number, string>> = { 1: '非常满意', 2: '满意', 3: '不满意' };
+
+/** The SLA countdown in working days: 剩余 3 个工作日, 今天到期, 已超时 2 个工作日; null when the API gave no count. */
+export function formatWorkingDaysLeft(left: number | null | undefined, overdue: boolean): string {
+  if (overdue || (left !== null && left !== undefined && left < 0)) {
+    return left !== null && left !== undefined && left < 0 ? `已超时 ${-left} 个工作日` : '已超时';
+  }
+  if (left === null || left === undefined) return '';
+  return left === 0 ? '今天到期' : `剩余 ${left} 个工作日`;
+}

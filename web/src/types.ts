@@ -171,3 +171,56 @@ export interface NoticeDetail extends Omit<NoticeSummary, 'itemCount'> {
   readonly items: { readonly entryId: string; readonly title: string; readonly category: string; readonly body: string; readonly sources: string[]; readonly audience: Audience }[];
   readonly preview: Preview;
 }
+
+/** Where a ticket stands: 已登记 → 已分派 → 处理中 → 已答复 → 已回访 → 已归档. */
+export type TicketState = 'registered' | 'assigned' | 'in_progress' | 'resolved' | 'followed_up' | 'archived';
+
+/** One line of a ticket's transcript: what the user said, what the bot answered, what an agent replied. */
+export interface TicketMessage {
+  readonly from: 'user' | 'agent' | 'bot';
+  readonly text: string;
+  readonly at: string;
+  /** The agent who wrote it, when the API says. */
+  readonly author?: string | null;
+  /** An agent's reply the bot could not deliver yet (channel down, 403): said on the message, retried by the service. */
+  readonly delivery?: string | null;
+}
+
+/** One audit row of a ticket: who did what, when. Never changed once written. */
+export interface TicketEvent {
+  readonly type: string;
+  readonly actor: string | null;
+  readonly at: string;
+  /** What the event carries: the account a ticket went to, the rating, the resolution. */
+  readonly data?: Readonly<Record<string, string | number>> | null;
+}
+
+/** A ticket as GET /api/tickets lists it (contracts.md); GET /api/tickets/:id adds messages and events. */
+export interface Ticket {
+  readonly id: string;
+  readonly number: string;
+  readonly state: TicketState;
+  readonly channel: string;
+  readonly chatId: string;
+  readonly userId: string;
+  readonly category: string;
+  readonly priority: string | number | null;
+  /** The account handling it: its id, or the account itself when the API gives its name too. */
+  readonly assignee: string | { readonly id: string; readonly name: string } | null;
+  readonly dueAt: string;
+  readonly overdue: boolean;
+  readonly rating: 1 | 2 | 3 | null;
+  readonly createdAt: string;
+  /** Working days left before dueAt, counted by the service's calendar (0 on the last day, negative once overdue). */
+  readonly workingDaysLeft?: number | null;
+  /** Whether the user is a repeat requester (3 or more tickets in 30 days). */
+  readonly repeatRequester?: boolean;
+  /** Who the user is, as the chat names them. */
+  readonly userName?: string | null;
+}
+
+/** GET /api/tickets/:id. */
+export interface TicketDetail extends Ticket {
+  readonly messages: TicketMessage[];
+  readonly events: TicketEvent[];
+}
