@@ -55,6 +55,9 @@ export const TICKET_EVENT_LABELS: Readonly<Record<string, string>> = {
   rated: '纳税人评价', flagged: '提请主管关注', followed_up: '回访', archived: '归档', reopened: '重新打开', taken_over: '接管会话',
 };
 
+/** A ticket's priority as staff say it. */
+export const PRIORITY_LABELS: Readonly<Record<string, string>> = { normal: '普通', high: '高', urgent: '紧急' };
+
 /** The satisfaction ratings the bot asks for. */
 export const RATING_LABELS: Readonly<Record<number, string>> = { 1: '非常满意', 2: '满意', 3: '不满意' };
 
