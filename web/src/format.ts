@@ -51,8 +51,8 @@ export const SPEAKER_LABELS: Readonly<Record<string, string>> = { user: '纳税�
 
 /** Each audit event as a clerk reads it; an event the console does not know yet shows its type. */
 export const TICKET_EVENT_LABELS: Readonly<Record<string, string>> = {
-  created: '登记工单', registered: '登记工单', claimed: '认领', transferred: '转交', replied: '回复', resolved: '办结（已答复）',
-  rated: '纳税人评价', flagged: '提请主管关注', followed_up: '回访', archived: '归档', reopened: '重新打开', taken_over: '接管会话',
+  registered: '登记工单', claimed: '认领', transferred: '转交', replied: '回复', resolved: '办结（已答复）',
+  rated: '纳税人评价', flagged: '提请主管关注', followed_up: '回访', archived: '归档', reopened: '重新打开', overdue: '超期',
 };
 
 /** A ticket's priority as staff say it. */
@@ -61,11 +61,17 @@ export const PRIORITY_LABELS: Readonly<Record<string, string>> = { normal: '普�
 /** The satisfaction ratings the bot asks for. */
 export const RATING_LABELS: Readonly<Record<number, string>> = { 1: '非常满意', 2: '满意', 3: '不满意' };
 
-/** The SLA countdown in working days: 剩余 3 个工作日, 今天到期, 已超时 2 个工作日; null when the API gave no count. */
-export function formatWorkingDaysLeft(left: number | null | undefined, overdue: boolean): string {
-  if (overdue || (left !== null && left !== undefined && left < 0)) {
-    return left !== null && left !== undefined && left < 0 ? `已超时 ${-left} 个工作日` : '已超时';
-  }
-  if (left === null || left === undefined) return '';
+/** The SLA countdown in working days: 剩余 3 个工作日, 今天到期, 已超时 2 个工作日 (or 已超时: the first reply is late though the answer is not yet due). */
+export function formatWorkingDaysLeft(left: number, overdue: boolean): string {
+  if (left < 0) return `已超时 ${-left} 个工作日`;
+  if (overdue) return '已超时';
   return left === 0 ? '今天到期' : `剩余 ${left} 个工作日`;
 }
+
+/** How a ticket opened. */
+export const TICKET_SOURCE_LABELS: Readonly<Record<string, string>> = { human: '转人工', complaint: '投诉举报', offer: '两次未答后转人工', agent: '工作人员接管' };
+
+/** How an agent's reply or the bot's message stands on its way to the chat. */
+export const DELIVERY_LABELS: Readonly<Record<string, string>> = {
+  pending: '等待发送', sending: '发送中', sent: '已送达', failed: '发送失败', expired: '过期未发', unreachable: '无法送达',
+};

@@ -23,27 +23,13 @@ export function isOpen(state: TicketState): boolean {
   return state === 'registered' || state === 'assigned' || state === 'in_progress';
 }
 
-/** The id of the account holding a ticket, whichever way the API names it. */
-export function assigneeId(ticket: Ticket): string | null {
-  const a = ticket.assignee;
-  return a === null ? null : typeof a === 'string' ? a : a.id;
-}
-
-/** The name of the account holding a ticket: from the ticket, or from the accounts the page knows. */
-export function assigneeName(ticket: Ticket, names: ReadonlyMap<string, string>): string | null {
-  const a = ticket.assignee;
-  if (a === null) return null;
-  if (typeof a !== 'string') return a.name;
-  return names.get(a) ?? a;
-}
-
 /** Whether a ticket belongs under a tab, for the account `me`. */
 export function inTab(ticket: Ticket, tab: QueueTab, me: string | null): boolean {
   switch (tab) {
     case 'new':
       return ticket.state === 'registered';
     case 'mine':
-      return isOpen(ticket.state) && me !== null && assigneeId(ticket) === me;
+      return isOpen(ticket.state) && me !== null && ticket.assignee === me;
     case 'overdue':
       return isOpen(ticket.state) && ticket.overdue;
     case 'repeat':
@@ -64,9 +50,4 @@ export function tabCounts(tickets: readonly Ticket[], me: string | null): Record
 export function queueOrder(a: Ticket, b: Ticket): number {
   const late = Number(isOpen(b.state) && b.overdue) - Number(isOpen(a.state) && a.overdue);
   return late !== 0 ? late : b.createdAt.localeCompare(a.createdAt);
-}
-
-/** The tickets of one requester (same channel and user), newest first: the history a repeat-requester badge opens. */
-export function historyOf(tickets: readonly Ticket[], of: Pick<Ticket, 'channel' | 'userId'>): Ticket[] {
-  return tickets.filter((t) => t.channel === of.channel && t.userId === of.userId).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
