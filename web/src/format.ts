@@ -17,6 +17,16 @@ export function formatTime(iso: string): string {
   return TIME.format(new Date(iso));
 }
 
+/**
+ * A deadline as offices write it: the service's deadlines fall at the end of a day (24:00 Beijing
+ * time), which a clock would show as the next day's 00:00; that is written as the day itself, 24:00.
+ */
+export function formatDeadline(iso: string): string {
+  const at = new Date(iso);
+  if (at.getHours() !== 0 || at.getMinutes() !== 0) return TIME.format(at);
+  return `${TIME.format(new Date(at.getTime() - 60_000)).slice(0, -5)}24:00`;
+}
+
 /** Each channel as staff name it. */
 export const CHANNEL_LABELS: Readonly<Record<string, string>> = { telegram: 'Telegram', wechat: '微信', web: '网页' };
 
