@@ -25,6 +25,10 @@ export class Metrics {
     name: 'chunfeng_outbox_failed_total', help: '放弃发送的消息（refused_or_attempts：被拒绝或重试次数用尽；unreachable：会话已无法送达）', labelNames: ['channel', 'reason'], registers: [this.registry],
   });
   readonly outboxExpired = new Counter({ name: 'chunfeng_outbox_expired_total', help: '等待超过最长时限（OUTBOX_MAX_AGE）而不再发送的消息', labelNames: ['channel'], registers: [this.registry] });
+  readonly tickets = new Counter({
+    name: 'chunfeng_ticket_messages_total', help: '与工单有关的消息（open：新建工单；relay：转给工作人员；same：重复转人工；status：查询工单；rate：评价；reopen：重新打开）',
+    labelNames: ['channel', 'step'], registers: [this.registry],
+  });
   /** Reads the outbox's depth for the two gauges below at each scrape; set by the outbox plugin. */
   outboxProbe: (() => Promise<readonly { channel: string; depth: number; oldest: Date }[]>) | null = null;
   readonly outboxDepth: Gauge;

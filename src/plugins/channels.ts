@@ -1,4 +1,6 @@
 import fp from 'fastify-plugin';
+import { DEFAULT_TICKET_RULES } from '../core/tickets/rules.js';
+import { WEEKDAYS_ONLY } from '../core/tickets/workdays.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -59,6 +61,7 @@ export default fp<ChannelsPluginOptions>(
     const gateway = new Gateway({
       store: fastify.store,
       index: () => fastify.knowledge.get(),
+      tickets: () => fastify.knowledge.knowledge()?.tickets ?? { calendar: WEEKDAYS_ONLY, rules: DEFAULT_TICKET_RULES },
       office: config.office,
       metrics: fastify.metrics,
       log,

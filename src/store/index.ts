@@ -10,6 +10,8 @@ import { noticeRepository, type NoticeRepository } from './notices.js';
 import { outboxRepository, type OutboxRepository } from './outbox.js';
 import { subscriberRepository, type SubscriberRepository } from './subscribers.js';
 import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
+import { localFeed, postgresFeed } from './ticket-feed.js';
+import { ticketRepository, type TicketRepository } from './tickets.js';
 
 export type { Account, AccountRepository, CreatedAccount } from './accounts.js';
 export { newToken } from './accounts.js';
@@ -26,6 +28,9 @@ export type { ClaimedItem, NewOutboxItem, Outcome, OutboxDepth, OutboxItem, Outb
 export type { AccountRole, ChatKind, Direction, LinkVia, OutboxState } from './schema.js';
 export type { Facets, LinkedChat, StoredProfile, SubscriberFilter, SubscriberRepository, UpsertOutcome } from './subscribers.js';
 export type { SuggestionKey, SuggestionRepository } from './suggestions.js';
+export type { TicketPriority, TicketSource } from './schema.js';
+export { NUMBER_PLACEHOLDER, isOpenConflict, isOverdue } from './tickets.js';
+export type { ActionMessage, Applied, NewTicket, RequesterContext, StoredTicketEvent, Ticket, TicketDetail, TicketFilter, TicketMessage, TicketRepository } from './tickets.js';
 
 /**
  * The service's persistent state, the same on SQLite and PostgreSQL. Each concern is a small
@@ -45,6 +50,10 @@ export interface Store {
   readonly subscribers: SubscriberRepository;
   readonly bindings: BindingRepository;
   readonly notices: NoticeRepository;
+  /** Requests for a person, their conversation and audit trail. */
+  readonly tickets: TicketRepository;
+  /** Resolves once ticket changes are being heard (the live feed's connection on PostgreSQL). */
+  listening(): Promise<void>;
   /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the file or the connection pool; calling it again does nothing. */
@@ -59,11 +68,13 @@ export interface Store {
 export async function openStore(databaseUrl: string, options: ConnectOptions = {}): Promise<Store> {
   const { db, kind, together } = await connect(databaseUrl, options);
   let closed: Promise<void> | null = null;
+  const feed = kind === 'postgres' ? postgresFeed(databaseUrl, options.onPoolError) : localFeed();
+  const tickets = ticketRepository(db, kind, together, feed);
   return {
     kind,
     identities: identityRepository(db),
     messages: messageRepository(db),
-    intake: intakeRepository(db, together),
+    intake: intakeRepository(db, together, (ids) => feed.committed(ids)),
     outbox: outboxRepository(db, kind, together),
     suggestions: suggestionRepository(db),
     budget: budgetRepository(db),
@@ -71,11 +82,13 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     subscribers: subscriberRepository(db),
     bindings: bindingRepository(db),
     notices: noticeRepository(db),
+    tickets,
+    listening: () => feed.listening(),
     async ping() {
       await sql`select 1`.execute(db);
     },
     close() {
-      closed ??= db.destroy();
+      closed ??= feed.close().then(() => db.destroy());
       return closed;
     },
   };
