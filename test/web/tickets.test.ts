@@ -161,6 +161,29 @@ describe.skipIf(!HAS_CHROMIUM)(`the ticket console in chromium, tickets opened t
     await w.shot('tickets-markup-as-text');
   });
 
+  it('lets an admin transfer a ticket to an agent, who then holds it', async () => {
+    const zheng = await agent('郑工');
+    const he = taxpayer('何女士');
+    await say(he, '人工客服');
+    const number = /CF-\d{8}-\d{4}/.exec(await botSaid(he.id, /CF-\d{8}-\d{4}/))?.[0] as string;
+
+    const w = await suite.open('/console/');
+    await w.page.getByLabel('访问令牌').fill(ADMIN);
+    await w.page.getByRole('button', { name: '登录' }).click();
+    await w.page.getByRole('menuitem', { name: '工单' }).click();
+    await openTicket(w, number);
+    await w.page.locator('[data-test="transfer"]').click();
+    await w.page.locator('[data-test="transfer-to"]').click();
+    await w.page.locator('.el-select-dropdown__item', { hasText: '郑工' }).filter({ visible: true }).first().click();
+    await w.page.locator('[data-test="confirm-transfer"]').click();
+    await w.page.locator('[data-test="ticket-state"]', { hasText: '已分派' }).waitFor();
+    await expect(w.page.locator('.el-descriptions').innerText()).resolves.toMatch(/处理人\s+郑工/);
+    await expect(w.page.locator('[data-test="events"]').innerText()).resolves.toContain('转交给 郑工');
+    const { json } = await callApi(suite.server(), 'GET', `/api/tickets/${number}`, zheng.token);
+    expect(json).toMatchObject({ state: 'assigned', assignee: zheng.id });
+    await w.shot('tickets-transferred');
+  });
+
   it('says in Chinese when another agent was quicker (409), and when the live connection drops', async () => {
     const [qian, zhou] = await Promise.all([agent('钱工'), agent('周工')]);
     const liu = taxpayer('刘女士');

@@ -49,6 +49,7 @@ async function read(body: ReadableStream<Uint8Array>): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
+  let name = 'message';
   let data: string[] = [];
   for (;;) {
     const { value, done } = await reader.read();
@@ -58,12 +59,16 @@ async function read(body: ReadableStream<Uint8Array>): Promise<void> {
     buffer = lines.pop() ?? '';
     for (const line of lines) {
       if (line === '') {
-        if (data.length > 0) notify(ticketOf(data.join('\n')));
+        // `ready` only says the stream is up, which connect() has already told the pages.
+        if (data.length > 0 && name !== 'ready') notify(ticketOf(data.join('\n')));
+        name = 'message';
         data = [];
       } else if (line.startsWith('data:')) {
         data.push(line.slice(5).replace(/^ /, ''));
+      } else if (line.startsWith('event:')) {
+        name = line.slice(6).trim();
       }
-      // Comments (": ping") keep the connection alive; event names and ids change nothing here: every event means "look again".
+      // Comments (": ping") keep the connection alive; any other event (`ticket`) means "look again".
     }
   }
 }
@@ -119,4 +124,28 @@ export function listen(handler: LiveHandler): () => void {
       controller = null;
     }
   };
+}
+
+/**
+ * A fetch that events may ask for in bursts: while one runs, further calls make it run once more
+ * when it ends (never two at once, never a stale answer shown after a fresh one).
+ */
+export function coalesced(task: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = task().finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        void run();
+      }
+    });
+    return running;
+  };
+  return run;
 }
