@@ -129,6 +129,7 @@ async function toChat(store: Store, t: Ticket, from: 'agent' | 'bot', kept: stri
  */
 const tickets: FastifyPluginAsyncTypebox = async (fastify) => {
   const { store } = fastify;
+  fastify.metrics.ticketProbe = () => store.tickets.counts(new Date());
   fastify.addSchema(TicketSchema);
   fastify.addSchema(TicketDetailSchema);
   const agents = fastify.authorize(['agent']);

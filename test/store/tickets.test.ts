@@ -4,6 +4,7 @@ import { TicketConflict, type Actor } from '../../src/core/tickets/lifecycle.js'
 import { DEFAULT_TICKET_RULES } from '../../src/core/tickets/rules.js';
 import { OUTBOX_PRIORITY, isOpenConflict, openStore, type NewTicket, type Store } from '../../src/store/index.js';
 import { connect } from '../../src/store/connect.js';
+import { runTicketJobs } from '../../src/jobs/tickets.js';
 import { storeTargets, type StoreTarget } from '../helpers/databases.js';
 
 type Target = StoreTarget;
@@ -182,5 +183,56 @@ describe.each(TARGETS)('tickets on $label', ({ label, make }) => {
     await store.tickets.apply(a.ticket.id, { type: 'resolve', resolution: '已答复' }, li, T0, RULES);
     expect((await store.tickets.due(later, later, T0)).followUp.map((t) => t.id)).toEqual([a.ticket.id]);
     expect(isOpenConflict(new Error('x'))).toBe(false);
+  });
+});
+
+describe.each(TARGETS)('the ticket schedule on $label', ({ label, make }) => {
+  if (!make) {
+    it.skip(label, () => undefined);
+    return;
+  }
+  let target: Target;
+  let store: Store;
+  beforeEach(async () => {
+    target = await make();
+    store = await openStore(target.url);
+  });
+  afterEach(async () => {
+    await store.close();
+    await target.cleanup();
+  });
+
+  it('flags overdue tickets once, follows up answers not rated in three days, archives a week later, and lets two instances run it together', async () => {
+    const other = await openStore(target.url);
+    try {
+      const chatRef = await store.identities.upsertChat({ channel: 'telegram', channelChatId: 'c', kind: 'private' });
+      const opening = async (user: string) => {
+        const userRef = await store.identities.upsertUser({ channel: 'telegram', channelUserId: user });
+        return (await store.tickets.open({
+          channel: 'telegram', chatRef, userRef, chatId: 'c', userId: user, chatKind: 'private', userName: null, source: 'human', category: '政策咨询类', priority: 'normal',
+          dueAt: new Date(T0.getTime() + 86_400_000), firstResponseDueAt: new Date(T0.getTime() + 86_400_000), actor: 'user', at: T0,
+        })).ticket;
+      };
+      const late = await opening('a');
+      const answered = await opening('b');
+      const li = { kind: 'account', id: (await store.accounts.create('李工', 'agent')).account.id, admin: false } as const;
+      await store.tickets.apply(answered.id, { type: 'claim' }, li, T0, RULES);
+      await store.tickets.apply(answered.id, { type: 'resolve', resolution: '已答复' }, li, T0, RULES);
+
+      const day = (n: number): Date => new Date(T0.getTime() + n * 86_400_000);
+      expect(await runTicketJobs(store, RULES, day(0.5))).toEqual({ overdue: 0, followedUp: 0, archived: 0 });
+      const both = await Promise.all([runTicketJobs(store, RULES, day(2)), runTicketJobs(other, RULES, day(2))]);
+      expect(both.reduce((n, r) => n + r.overdue, 0)).toBe(1);
+      const followed = await Promise.all([runTicketJobs(store, RULES, day(3.5)), runTicketJobs(other, RULES, day(3.5))]);
+      expect(followed.reduce((n, r) => n + r.followedUp, 0)).toBe(1);
+      expect(await runTicketJobs(store, RULES, day(11))).toEqual({ overdue: 0, followedUp: 0, archived: 1 });
+      const [lateDetail, answeredDetail] = [await store.tickets.get(late.id), await store.tickets.get(answered.id)];
+      expect(lateDetail?.events.map((e) => [e.type, e.actor])).toEqual([['registered', 'user'], ['overdue', 'system']]);
+      expect(answeredDetail?.state).toBe('archived');
+      expect(answeredDetail?.events.map((e) => e.type)).toEqual(['registered', 'claimed', 'resolved', 'followed_up', 'archived']);
+      expect(answeredDetail?.events.find((e) => e.type === 'followed_up')?.data).toEqual({ rated: 0 });
+    } finally {
+      await other.close();
+    }
   });
 });
