@@ -72,7 +72,8 @@ describe.skipIf(!HAS_CHROMIUM)(`the ticket console in chromium, tickets opened t
     const { page, shot } = w;
     await signIn(page, li.token);
     await live(page).waitFor();
-    await expect(tabText(page, 'new')).resolves.toMatch(/新工单\s*0/);
+    const waiting = async (): Promise<number> => Number(/\d+/.exec(await tabText(page, 'new'))?.[0]);
+    const before = await waiting();
 
     const wang = taxpayer('王先生');
     await say(wang, '转人工');
@@ -81,7 +82,9 @@ describe.skipIf(!HAS_CHROMIUM)(`the ticket console in chromium, tickets opened t
 
     // No reload: the stream brings it.
     await queueRow(page, number).waitFor();
-    await expect(tabText(page, 'new')).resolves.toMatch(/新工单\s*1/);
+    await expect.poll(waiting).toBe(before + 1);
+    // The browser tab says so too, for an agent working in another tab.
+    await expect(page.title()).resolves.toBe(`(${before + 1}) 工单 · 春风控制台`);
     await expect(queueRow(page, number).innerText()).resolves.toMatch(/已登记[\s\S]*Telegram[\s\S]*剩余 \d+ 个工作日|今天到期/);
     await shot('tickets-queue');
 
@@ -140,6 +143,42 @@ describe.skipIf(!HAS_CHROMIUM)(`the ticket console in chromium, tickets opened t
     const listed = await w.page.locator('[data-test="tickets"] .el-table__body tr td:first-child').allInnerTexts();
     expect(listed.map((t) => t.trim()).sort()).toEqual([...numbers].sort());
     await w.shot('tickets-history');
+  });
+
+  it('lists an overdue ticket first, in red, with the working days it is late', async () => {
+    const feng = await agent('冯工');
+    const ma = taxpayer('马先生');
+    await say(ma, '你好');
+    await botSaid(ma.id, /./);
+    const gao = taxpayer('高女士');
+    await say(gao, '转人工');
+    const fresh = /CF-\d{8}-\d{4}/.exec(await botSaid(gao.id, /CF-\d{8}-\d{4}/))?.[0] as string;
+
+    // A complaint registered three weeks ago and never handled, put in the store as the gateway would have.
+    const { store } = suite.server().app;
+    const who = await store.tickets.requester('telegram', String(ma.id), String(ma.id));
+    expect(who).not.toBeNull();
+    const day = 86_400_000;
+    const at = new Date(Date.now() - 21 * day);
+    const { ticket: late } = await store.tickets.open({
+      channel: 'telegram', chatId: String(ma.id), userId: String(ma.id), ...who!, source: 'complaint', category: '服务态度类', priority: 'normal',
+      dueAt: new Date(Date.now() - 7 * day), firstResponseDueAt: new Date(at.getTime() + day), actor: 'user', at,
+    });
+
+    const w = await suite.open('/console/');
+    await signIn(w.page, feng.token);
+    const rows = w.page.locator('[data-test="tickets"] .el-table__body tr');
+    await queueRow(w.page, fresh).waitFor();
+    await queueRow(w.page, late.number).waitFor();
+    await expect(tabText(w.page, 'overdue')).resolves.toMatch(/超时\s*1/);
+    // Overdue first although it is the older one, and marked.
+    await expect(rows.first().innerText()).resolves.toContain(late.number);
+    await expect(rows.first().getAttribute('class')).resolves.toContain('late');
+    await expect(rows.first().locator('[data-test="sla"]').innerText()).resolves.toMatch(/^已超时 \d+ 个工作日$/);
+    await expect(queueRow(w.page, fresh).locator('[data-test="sla"]').innerText()).resolves.toMatch(/^(剩余 \d+ 个工作日|今天到期)$/);
+    await w.page.locator('[data-test="tab-overdue"]').click();
+    await expect.poll(() => rows.count()).toBe(1);
+    await w.shot('tickets-overdue');
   });
 
   it('shows what a taxpayer typed as those characters, never as markup', async () => {
