@@ -145,6 +145,36 @@ describe.skipIf(!HAS_CHROMIUM)(`the ticket console in chromium, tickets opened t
     await w.shot('tickets-history');
   });
 
+  it('shows a 不满意 rating with its comment for a supervisor, and lets the agent take the chat over again', async () => {
+    const lin = await agent('林工');
+    const guo = taxpayer('郭先生');
+    await say(guo, '转人工');
+    const number = /CF-\d{8}-\d{4}/.exec(await botSaid(guo.id, /CF-\d{8}-\d{4}/))?.[0] as string;
+    expect((await callApi(suite.server(), 'POST', `/api/tickets/${number}/claim`, lin.token)).status).toBe(200);
+    expect((await callApi(suite.server(), 'POST', `/api/tickets/${number}/resolve`, lin.token, { resolution: '已电话答复' })).status).toBe(200);
+    await say(guo, '3 等待太久');
+    await botSaid(guo.id, '负责人会再联系您');
+
+    const w = await suite.open('/console/');
+    await signIn(w.page, lin.token);
+    await w.page.locator('[data-test="tab-all"]').click();
+    await openTicket(w, number);
+    await w.page.locator('[data-test="flagged"]').getByText('不满意 · 待督办').waitFor();
+    await expect(w.page.locator('.el-descriptions').innerText()).resolves.toMatch(/3 不满意[\s\S]*留言：等待太久/);
+    await expect(w.page.locator('[data-test="events"]').innerText()).resolves.toContain('纳税人评价');
+    await w.shot('tickets-unsatisfied');
+
+    await w.page.locator('[data-test="take-over"]').click();
+    await w.page.waitForURL((url) => !url.pathname.endsWith(number));
+    await w.page.locator('[data-test="ticket-state"]', { hasText: '已分派' }).waitFor();
+    await expect(w.page.locator('[data-test="ticket-number"]').innerText()).resolves.not.toBe(number);
+    await expect(w.page.locator('.el-descriptions').innerText()).resolves.toMatch(/处理人\s+林工[\s\S]*来源\s+工作人员接管/);
+    // The taxpayer's next message goes to the new ticket, not to the FAQ.
+    await w.page.getByLabel('回复内容').waitFor();
+    await say(guo, '好的，请问还需要准备什么材料');
+    await transcript(w.page).locator('[data-from="user"]', { hasText: '还需要准备什么材料' }).waitFor();
+  });
+
   it('lists an overdue ticket first, in red, with the working days it is late', async () => {
     const feng = await agent('冯工');
     const ma = taxpayer('马先生');

@@ -62,7 +62,7 @@ export const SPEAKER_LABELS: Readonly<Record<string, string>> = { user: '纳税�
 /** Each audit event as a clerk reads it; an event the console does not know yet shows its type. */
 export const TICKET_EVENT_LABELS: Readonly<Record<string, string>> = {
   registered: '登记工单', claimed: '认领', transferred: '转交', replied: '回复', resolved: '办结（已答复）',
-  rated: '纳税人评价', flagged: '提请主管关注', followed_up: '回访', archived: '归档', reopened: '重新打开', overdue: '超期',
+  rated: '纳税人评价', flagged: '标记督办（不满意）', followed_up: '回访', archived: '归档', reopened: '重新打开', overdue: '超期',
 };
 
 /** A ticket's priority as staff say it. */
