@@ -2,7 +2,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegramApi } from '../fakes/telegram-api.js';
 import { UpdateBuilder, postUpdate, waitForWebhook, type TgUser } from '../channels/helpers.js';
-import { CHROMIUM_NOTE, HAS_CHROMIUM, browserSuite, callApi, type WatchedPage } from './browser.js';
+import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
+import { CHROMIUM_NOTE, HAS_CHROMIUM, browserSuite, callApi, startApp, type RunningApp, type WatchedPage } from './browser.js';
 
 const ADMIN = 'tickets-browser-admin-token';
 const SECRET = 'tickets-browser-webhook-secret';
@@ -280,3 +281,54 @@ describe.skipIf(!HAS_CHROMIUM)(`the ticket console in chromium, tickets opened t
     await live(w.page).waitFor({ timeout: 20_000 });
   });
 });
+
+describe.skipIf(!HAS_CHROMIUM || !TEST_PG_URL)(
+  `the ticket console with two gateway instances on one PostgreSQL${CHROMIUM_NOTE}${TEST_PG_URL ? '' : ' (skipped: TEST_DATABASE_URL not set)'}`,
+  () => {
+    let telegram: FakeTelegramApi;
+    let database: { url: string; cleanup(): Promise<void> };
+    let other: RunningApp;
+    const env = (): Record<string, string> => ({
+      ADMIN_TOKEN: ADMIN, DATABASE_URL: database.url, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_WEBHOOK_SECRET: SECRET,
+    });
+    beforeAll(async () => {
+      [telegram, database] = await Promise.all([FakeTelegramApi.start(), freshPostgresSchema(TEST_PG_URL as string, 'chunfeng_console')]);
+    });
+    afterAll(async () => {
+      await telegram.close();
+      await database.cleanup();
+    });
+    const suite = browserSuite(env);
+    // The second instance starts once the first has migrated the schema.
+    beforeAll(async () => {
+      other = await startApp(env());
+      await waitForWebhook(other.app, SECRET);
+    });
+    afterAll(() => other.close());
+    const updates = new UpdateBuilder();
+
+    it('shows in a console on one instance a ticket opened through the other, and the reply goes out', async () => {
+      const { status, json } = await callApi(suite.server(), 'POST', '/api/accounts', ADMIN, { name: '韩工', role: 'agent' });
+      expect(status).toBe(201);
+      const w = await suite.open('/console/');
+      await w.page.getByLabel('访问令牌').fill(json.token as string);
+      await w.page.getByRole('button', { name: '登录' }).click();
+      await w.page.locator('[data-test="live-open"]').waitFor();
+
+      const tang = taxpayer('唐先生');
+      expect((await postUpdate(other.app, SECRET, updates.privateText('转人工', tang))).statusCode).toBe(200);
+      await telegram.waitUntil(() => telegram.callsOf('sendMessage').some((c) => String(c.params.chat_id) === String(tang.id)), 10_000, 'the ticket number');
+      const number = telegram.callsOf('sendMessage').map((c) => /CF-\d{8}-\d{4}/.exec(String(c.params.text))?.[0]).find(Boolean) as string;
+      await w.page.locator('[data-test="tickets"] .el-table__body tr', { hasText: number }).getByText(number).click();
+      await w.page.locator('[data-test="claim"]').click();
+      await w.page.getByLabel('回复内容').fill('您好，我是韩工。');
+      await w.page.locator('[data-test="send-reply"]').click();
+      await telegram.waitUntil(() => telegram.callsOf('sendMessage').some((c) => String(c.params.text).includes('您好，我是韩工。')), 10_000, 'the reply');
+
+      // The taxpayer's answer reaches the other instance; the open ticket shows it by itself.
+      expect((await postUpdate(other.app, SECRET, updates.privateText('谢谢，我在等', tang))).statusCode).toBe(200);
+      await w.page.locator('[data-test="transcript"] [data-from="user"]', { hasText: '谢谢，我在等' }).waitFor();
+      await w.shot('tickets-two-instances');
+    });
+  },
+);
