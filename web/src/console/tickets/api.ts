@@ -24,6 +24,11 @@ export function act(id: string, action: TicketAction): Promise<TicketDetail> {
   return call<TicketDetail>(`/api/tickets/${encodeURIComponent(id)}/${type}`, { method: 'POST', body });
 }
 
+/** POST /api/tickets/:id/messages/:messageId/resend: queues again a message the bot gave up on (the failed attempt stays on record). */
+export function resend(ticketId: string, messageId: string): Promise<TicketDetail> {
+  return call<TicketDetail>(`/api/tickets/${encodeURIComponent(ticketId)}/messages/${encodeURIComponent(messageId)}/resend`, { method: 'POST' });
+}
+
 /** POST /api/tickets: takes over a requester's chat (a new ticket held by the signed-in agent, or their open one). */
 export function takeOver(of: Pick<Ticket, 'channel' | 'chatId' | 'userId'>): Promise<TicketDetail> {
   return call<TicketDetail>('/api/tickets', { method: 'POST', body: { channel: of.channel, chatId: of.chatId, userId: of.userId } });
