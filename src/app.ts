@@ -11,6 +11,7 @@ import storePlugin from './plugins/store.js';
 import metricsPlugin from './plugins/metrics.js';
 import channelsPlugin from './plugins/channels.js';
 import outboxPlugin from './plugins/outbox.js';
+import noticesPlugin, { type NoticesPluginOptions } from './plugins/notices.js';
 import authPlugin from './plugins/auth.js';
 import type { ChannelAdapter, ChannelLimits } from './channels/channel.js';
 import type { DispatcherTiming } from './channels/dispatcher.js';
@@ -47,6 +48,8 @@ export interface AppOptions {
   readonly dispatch?: Partial<DispatcherTiming>;
   /** Where a generated admin token is shown once; standard error by default. */
   readonly announce?: (line: string) => void;
+  /** How often the notice job looks for work, and its clock (tests). */
+  readonly noticeJob?: Omit<NoticesPluginOptions, 'config'>;
   /** Pauses before a channel that failed to start is tried again (tests shorten them). */
   readonly startRetry?: StartRetry;
   /** The built web pages' folder; dist/web by default (tests point it elsewhere). */
@@ -128,6 +131,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(authPlugin, { adminToken: opts.config.adminToken, announce: opts.announce });
   await fastify.register(knowledgePlugin, { config: opts.config, index: opts.index });
   await fastify.register(outboxPlugin, { config: opts.config, limits: opts.limits, timing: opts.dispatch });
+  await fastify.register(noticesPlugin, { config: opts.config, ...opts.noticeJob });
   await fastify.register(channelsPlugin, { config: opts.config, adapters: opts.adapters, flood: opts.flood, startRetry: opts.startRetry });
 
   await fastify.register(health);

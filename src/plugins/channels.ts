@@ -102,7 +102,7 @@ export default fp<ChannelsPluginOptions>(
       if (closing) return;
       starting.add(adapter);
       try {
-        await adapter.start(gateway.handlerFor(adapter));
+        await adapter.start(gateway.handlerFor(adapter), gateway.pressHandlerFor(adapter));
         if (closing) return; // preClose has stopped it
         started.push(adapter);
         fastify.dispatcher.attach(adapter);

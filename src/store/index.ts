@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { bindingRepository, type BindingRepository } from './bindings.js';
 import { budgetRepository, type BudgetRepository } from './budget.js';
+import { deliveryRepository, type DeliveryRepository } from './delivery.js';
 import { connect, type ConnectOptions, type StoreKind } from './connect.js';
 import { identityRepository, type IdentityRepository } from './identities.js';
 import { intakeRepository, type IntakeRepository } from './intake.js';
@@ -18,6 +19,7 @@ export { newToken } from './accounts.js';
 export type { BindingRepository, IssuedCode, Redemption } from './bindings.js';
 export { BINDING_LIMITS } from './bindings.js';
 export type { BudgetRepository } from './budget.js';
+export type { DeliveryRecord, DeliveryRepository, ReadOutcome, Round, Unqueued } from './delivery.js';
 export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
 export type { Chat, ChatIdentity, IdentityRepository, User, UserIdentity } from './identities.js';
 export type { Intake, IntakeRepository, IntakeResult } from './intake.js';
@@ -54,6 +56,8 @@ export interface Store {
   readonly tickets: TicketRepository;
   /** Resolves once ticket changes are being heard (the live feed's connection on PostgreSQL). */
   listening(): Promise<void>;
+  /** Sending notices: queueing, read receipts, reminder rounds, the report's rows. */
+  readonly delivery: DeliveryRepository;
   /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the file or the connection pool; calling it again does nothing. */
@@ -84,6 +88,7 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     notices: noticeRepository(db),
     tickets,
     listening: () => feed.listening(),
+    delivery: deliveryRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -379,6 +379,28 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.createIndex('notice_recipients_office').on('notice_recipients').columns(['notice_id', 'office']).execute();
     },
   },
+  '0008-delivery': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('notices').addColumn('number', 'integer').execute();
+      // Two instances starting the same notice's delivery race for a number: the second retries.
+      await db.schema.createIndex('notices_number').unique().on('notices').column('number').execute();
+      // What delivery still has to queue, and what a reminder round still has to reach.
+      await db.schema.createIndex('notices_state').on('notices').column('state').execute();
+      await db.schema.alterTable('notice_recipients').addColumn('read_via', 'text').execute();
+      // A chat's open notices, for its 已读 reply.
+      await db.schema.createIndex('notice_recipients_chat').on('notice_recipients').columns(['channel', 'channel_chat_id']).execute();
+
+      await db.schema
+        .createTable('notice_rounds')
+        .addColumn('notice_id', 'text', (c) => c.notNull().references('notices.id'))
+        .addColumn('round', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('recipients', 'integer', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addPrimaryKeyConstraint('notice_rounds_pkey', ['notice_id', 'round'])
+        .execute();
+    },
+  },
 };
 
 /** Names of the migrations applied, in this database's own table. */

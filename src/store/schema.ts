@@ -217,8 +217,13 @@ export interface NoticesTable {
   audience: string;
   topics: string;
   reminders: string;
-  /** `draft` until delivery starts (later states belong to delivery). */
+  /**
+   * `draft` until delivery starts; `sending` while its recipients are being queued in the outbox
+   * (any instance finishes that after a crash); `queued` once every recipient has an outbox row.
+   */
   state: string;
+  /** Short number recipients name it by (已读 12), given when delivery starts; null for a draft. */
+  number: number | null;
   /** Chats that would have got it when it was saved (the contract's `targeted` of POST /api/notices). */
   targeted: number;
   created_by: string | null;
@@ -255,6 +260,17 @@ export interface NoticeRecipientsTable {
   read_at: StoredTime | null;
   reminders_sent: number;
   last_reminded_at: StoredTime | null;
+  /** How the reading was confirmed: `button` (Telegram's 已读) or `reply` (the text 已读). */
+  read_via: string | null;
+}
+
+/** A reminder round of a notice: when it began, how many it went to, and when all were queued. */
+export interface NoticeRoundsTable {
+  notice_id: string;
+  round: number;
+  started_at: StoredTime;
+  recipients: number;
+  finished_at: StoredTime | null;
 }
 
 /** The whole schema as Kysely sees it; every row type in the store derives from this. */
@@ -274,6 +290,7 @@ export interface Database {
   notices: NoticesTable;
   notice_items: NoticeItemsTable;
   notice_recipients: NoticeRecipientsTable;
+  notice_rounds: NoticeRoundsTable;
   ticket_counters: TicketCountersTable;
   tickets: TicketsTable;
   ticket_events: TicketEventsTable;
