@@ -4,6 +4,7 @@ import { bindingRepository, type BindingRepository } from './bindings.js';
 import { budgetRepository, type BudgetRepository } from './budget.js';
 import { connect, type ConnectOptions, type StoreKind } from './connect.js';
 import { identityRepository, type IdentityRepository } from './identities.js';
+import { insightRepository, type InsightRepository } from './insight.js';
 import { intakeRepository, type IntakeRepository } from './intake.js';
 import { messageRepository, type MessageRepository } from './messages.js';
 import { noticeRepository, type NoticeRepository } from './notices.js';
@@ -18,6 +19,7 @@ export { BINDING_LIMITS } from './bindings.js';
 export type { BudgetRepository } from './budget.js';
 export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
 export type { Chat, ChatIdentity, IdentityRepository, User, UserIdentity } from './identities.js';
+export type { BoardChat, BoardFilter, BoardMessage, InboxDecision, InsightRepository, KnowledgeRevision, NewInboxDecision } from './insight.js';
 export type { Intake, IntakeRepository, IntakeResult } from './intake.js';
 export type { Decision, MessageRepository, NewMessage, StoredMessage } from './messages.js';
 export type { NoticeRepository, NoticeSummary, StoredNotice, StoredRecipient } from './notices.js';
@@ -45,6 +47,8 @@ export interface Store {
   readonly subscribers: SubscriberRepository;
   readonly bindings: BindingRepository;
   readonly notices: NoticeRepository;
+  /** The hot-questions board, the unanswered inbox, knowledge revisions and retention. */
+  readonly insight: InsightRepository;
   /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the file or the connection pool; calling it again does nothing. */
@@ -62,7 +66,8 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
   return {
     kind,
     identities: identityRepository(db),
-    messages: messageRepository(db),
+    messages: messageRepository(db, together),
+    insight: insightRepository(db, together),
     intake: intakeRepository(db, together),
     outbox: outboxRepository(db, kind, together),
     suggestions: suggestionRepository(db),

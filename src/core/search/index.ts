@@ -8,6 +8,7 @@ import { PassageIndex, type SerializedPassages } from './passages.js';
 import { SoundAlike, type Correction } from './soundalike.js';
 import { StatuteSearch } from './statute-search.js';
 import type { Entry, Statute } from './types.js';
+import { questionKey } from '../insight/inbox.js';
 
 export type { Answer, Citation, Reason, Suggestion } from './answer.js';
 export { DEFAULT_CONFIDENCE, type Confidence } from './decision.js';
@@ -158,6 +159,14 @@ export class SearchIndex {
   answerFor(id: string, q: string, now: Date = new Date()): Answer | null {
     const entry = this.entry(id);
     return entry && inForce(entry, chinaDay(now)) ? answerWith(q, entry, 1, []) : null;
+  }
+
+  /**
+   * The key the unanswered inbox and the hot board know a question by: its content words as this
+   * index's analyzer reads them (core/insight/inbox.ts); null when it holds none (small talk).
+   */
+  questionKey(q: string): string | null {
+    return questionKey(this.analyzer.analyze(q.length > MAX_ANALYZED ? q.slice(0, MAX_ANALYZED) : q).terms);
   }
 
   /** Answers one question; `now` decides which entries are in force. */
