@@ -1,3 +1,5 @@
+import { stripMentions } from '../text/normalize.js';
+
 /**
  * The unanswered inbox: questions the bot declined or was unsure about, grouped by what they ask.
  * A question's key is its content words as the search index's analyzer sees them (synonyms made
@@ -119,4 +121,26 @@ export function groupQuestions(keys: readonly KeyCount[]): QuestionGroup[] {
       lastAt: new Date(members.reduce((t, m) => Math.max(t, m.lastAt.getTime()), -Infinity)),
     }))
     .sort((a, b) => b.count - a.count || b.lastAt.getTime() - a.lastAt.getTime() || (a.id < b.id ? -1 : 1));
+}
+
+/** What a mask left in a stored text (core/text/mask.ts): such a text is no phrasing to publish. */
+const MASKED = /\[(?:手机号|身份证号|统一社会信用代码|银行卡号)\]/;
+/** A phrasing longer than this is a story, not a question to learn. */
+const PHRASING_MAX = 60;
+
+/**
+ * The phrasings to teach an entry from a group's example questions: @mentions taken off, each
+ * distinct one once, none with a masked number or longer than a question, at most `n`.
+ */
+export function phrasingsFrom(texts: readonly string[], n: number): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const text of texts) {
+    const q = stripMentions(text).trim();
+    if (!q || q.length > PHRASING_MAX || MASKED.test(q) || seen.has(q)) continue;
+    seen.add(q);
+    out.push(q);
+    if (out.length === n) break;
+  }
+  return out;
 }
