@@ -23,14 +23,15 @@ const BoardQuery = Type.Object({
   chat: Type.Optional(Type.String({ maxLength: 100, description: '只计这个聊天（聊天编号见 GET /api/insight/filters）' })),
 });
 
+/** Empty fields pass the schema: the checks of kb lint report them, in its words. */
 const DraftBody = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 80, description: '条目 id：小写字母、数字和连字符，不能与已有条目重复' }),
-  title: Type.String({ minLength: 1, maxLength: 60 }),
-  category: Type.String({ minLength: 1, maxLength: 30, description: '分类，应在 knowledge/categories.txt 中' }),
+  id: Type.String({ maxLength: 80, description: '条目 id：小写字母、数字和连字符，不能与已有条目重复' }),
+  title: Type.String({ maxLength: 60 }),
+  category: Type.String({ maxLength: 30, description: '分类，应在 knowledge/categories.txt 中' }),
   questions: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20, description: '问法，建议 5-10 种' }),
   keywords: Type.Array(Type.String({ minLength: 1, maxLength: 30 }), { maxItems: 30 }),
   sources: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 10, description: '答案依据的文件、文号和日期，至少一个' }),
-  answer: Type.String({ minLength: 1, maxLength: 2000, description: '答案正文，建议 80-400 字' }),
+  answer: Type.String({ maxLength: 2000, description: '答案正文，建议 80-400 字' }),
   validFrom: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
   validUntil: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
 }, { additionalProperties: false });
@@ -141,7 +142,8 @@ const insight: FastifyPluginAsyncTypebox = async (fastify) => {
     if (!group) throw new ChunfengError('NOT_FOUND', '这组问题已处理或已有变化，请刷新待解答列表');
     return group;
   };
-  const examplesOf = async (group: QuestionGroup, n: number): Promise<string[]> => (await store.insight.examples(group.keys, n)).map((e) => e.text);
+  /** The newest distinct texts of a group (the same words asked twice show once). */
+  const examplesOf = async (group: QuestionGroup, n: number): Promise<string[]> => [...new Set((await store.insight.examples(group.keys, n * 3)).map((e) => e.text))].slice(0, n);
 
   fastify.get('/api/insight/unanswered', {
     preHandler: staff,
@@ -296,7 +298,7 @@ const insight: FastifyPluginAsyncTypebox = async (fastify) => {
     const names = new Map(accounts.map((a) => [a.id, a.name]));
     return {
       decisions: decisions.map((d) => ({
-        id: d.id, state: d.state, entry: d.entryId, title: d.entryId ? titleOf(d.entryId) : null, examples: [...d.examples].slice(0, LIST_EXAMPLES),
+        id: d.id, state: d.state, entry: d.entryId, title: d.entryId ? titleOf(d.entryId) : null, examples: [...new Set(d.examples)].slice(0, LIST_EXAMPLES),
         decidedAt: d.at.toISOString(), decidedBy: d.by ? { id: d.by, name: names.get(d.by) ?? d.by } : null, answeredSince: d.answeredSince, declinedSince: d.declinedSince,
       })),
     };

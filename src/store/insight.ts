@@ -83,7 +83,7 @@ export interface InsightRepository {
   boardFilters(): Promise<{ offices: string[]; chats: BoardChat[] }>;
   /** Declined question keys nobody has acted on. */
   openKeys(): Promise<KeyCount[]>;
-  /** The newest declined questions with one of the keys, newest first. */
+  /** Up to `limit` declined questions with these keys: the newest of each key in the order given (most asked first), then sorted newest first. */
   examples(keys: readonly string[], limit: number): Promise<{ text: string; at: Date }[]>;
   /** Records a decision and takes its keys out of the inbox; returns its id. */
   decide(decision: NewInboxDecision): Promise<string>;
@@ -269,16 +269,22 @@ export function insightRepository(db: Kysely<Database>, together: Together): Ins
     },
 
     async examples(keys, limit) {
-      if (keys.length === 0) return [];
-      const rows = await db
-        .selectFrom('messages')
-        .select(['text', 'created_at'])
-        .where('question_key', 'in', [...keys])
-        .where('answered', '=', 0)
-        .orderBy('created_at', 'desc')
-        .limit(limit)
-        .execute();
-      return rows.map((r) => ({ text: r.text, at: fromStored(r.created_at) }));
+      // Key by key, most asked first, each the newest of its own (index messages_question_key): one
+      // statement over every key of a large group would read and sort all its messages.
+      const out: { text: string; at: Date }[] = [];
+      for (const key of keys) {
+        if (out.length >= limit) break;
+        const rows = await db
+          .selectFrom('messages')
+          .select(['text', 'created_at'])
+          .where('question_key', '=', key)
+          .where('answered', '=', 0)
+          .orderBy('created_at', 'desc')
+          .limit(limit - out.length)
+          .execute();
+        out.push(...rows.map((r) => ({ text: r.text, at: fromStored(r.created_at) })));
+      }
+      return out.sort((a, b) => b.at.getTime() - a.at.getTime());
     },
 
     async decide(decision) {
