@@ -80,14 +80,14 @@ describe.each(BOTH_DATABASES)('the unanswered inbox, end to end ($label)', ({ pg
     expect((await call(a, 'GET', '/api/insight/unanswered')).body.total).toBe(0);
 
     // The other instance finds the revision in the store, writes it into its own folder and reloads.
-    await vi.waitFor(() => expect(readFileSync(join(dirB, 'faq/invoice-lost.md'), 'utf8')).toContain(LOST_RECEIPT), { timeout: 15_000, interval: 200 });
-    await vi.waitFor(async () => expect(await ask(b, LOST_RECEIPT)).toMatchObject({ answered: true, id: 'invoice-lost' }), { timeout: 15_000, interval: 200 });
+    await vi.waitFor(() => expect(readFileSync(join(dirB, 'faq/invoice-lost.md'), 'utf8')).toContain(LOST_RECEIPT), { timeout: 45_000, interval: 200 });
+    await vi.waitFor(async () => expect(await ask(b, LOST_RECEIPT)).toMatchObject({ answered: true, id: 'invoice-lost' }), { timeout: 45_000, interval: 200 });
 
     // Staff see the inbox working: the same question answered since, on A and then on B (B declined it
     // while it had not picked up the change yet).
     const decisions = await call(a, 'GET', '/api/insight/decisions');
     expect(decisions.body.decisions[0]).toMatchObject({ state: 'attached', entry: 'invoice-lost', title: '发票丢失了怎么办', answeredSince: 2 });
-  }, 60_000);
+  }, 120_000);
 
   test('a new entry drafted from a group is checked like kb lint, written as a file and answers', async () => {
     const db = await sharedDatabase(pg);
@@ -119,7 +119,7 @@ describe.each(BOTH_DATABASES)('the unanswered inbox, end to end ($label)', ({ pg
     expect(await ask(app, '个体户核定征收怎么申请')).toMatchObject({ answered: true, id: 'assessed-collection' });
     // The same id again is what kb lint calls a duplicate.
     expect((await call(app, 'POST', '/api/insight/drafts/check', good)).body.problems.map((p: { message: string }) => p.message)).toContain('id“assessed-collection”已被其他条目使用');
-  }, 60_000);
+  }, 120_000);
 
   test('a dismissed group leaves the inbox and becomes out-of-scope evaluation cases', async () => {
     const app = await instance(await sharedDatabase(pg), folder());
@@ -129,7 +129,7 @@ describe.each(BOTH_DATABASES)('the unanswered inbox, end to end ($label)', ({ pg
     expect((await call(app, 'GET', '/api/insight/unanswered')).body.groups).toEqual([]);
     expect((await call(app, 'POST', `/api/insight/unanswered/${group.id}/dismiss`)).status).toBe(404);
     expect((await call(app, 'GET', '/api/insight/eval.jsonl')).body).toBe('{"q":"今天股市怎么样","topic":null}\n');
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('the hot-questions board over HTTP', () => {
