@@ -157,5 +157,12 @@ describe('the hot-questions board over HTTP', () => {
     expect((await call(app, 'GET', '/api/insight/hot?period=year')).body.error.message).toBe('请求格式不正确：period 应为 day、week、month 之一');
     expect((await call(app, 'GET', '/api/insight/hot?date=2026-02-30')).body.error).toEqual({ code: 'CHUNFENG_BAD_REQUEST', message: 'date 应为 YYYY-MM-DD 格式的日期，现为“2026-02-30”' });
     expect((await app.inject({ method: 'GET', url: '/api/insight/hot' })).statusCode).toBe(401);
+    const agent = (await call(app, 'POST', '/api/accounts', { name: '坐席', role: 'agent' })).body.token as string;
+    expect((await app.inject({ method: 'GET', url: '/api/insight/unanswered', headers: { authorization: `Bearer ${agent}` } })).statusCode).toBe(403);
+
+    const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { security?: unknown }>> };
+    for (const path of ['/api/insight/hot', '/api/insight/unanswered', '/api/insight/unanswered/{group}/attach', '/api/insight/unanswered/{group}/dismiss', '/api/insight/unanswered/{group}/draft']) {
+      expect(Object.values(spec.paths[path] ?? {})[0]?.security, path).toEqual([{ bearerAuth: [] }]);
+    }
   });
 });
