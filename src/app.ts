@@ -24,6 +24,7 @@ import ask from './routes/ask.js';
 import accounts from './routes/accounts.js';
 import subscribers from './routes/subscribers.js';
 import notices from './routes/notices.js';
+import insight from './routes/insight.js';
 import web from './routes/web.js';
 import metrics from './routes/metrics.js';
 import { VERSION } from './version.js';
@@ -141,6 +142,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(notices);
   await fastify.register(tickets);
   await fastify.register(events);
+  await fastify.register(insight);
   await fastify.register(web, { root: opts.webRoot });
   await fastify.register(metrics, { token: opts.config.metricsToken });
 };

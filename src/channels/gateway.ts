@@ -162,7 +162,7 @@ export class Gateway {
       const answer = decision.kind === 'reply' ? decision.answer : null;
       const inbound = {
         channel: msg.channel, chatId, userId, direction: 'in' as const, channelMessageId: msg.messageId, text: msg.text, at: msg.at,
-        decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason } : null,
+        decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason, questionKey: index.questionKey(answer.q) } : null,
       };
       if (decision.kind === 'ignore') {
         // Chatter is stored and leaves an offer as it was (and expiring when it was due).

@@ -72,6 +72,8 @@ export interface MessagesTable {
   /** 1 or 0 (booleans are integers on both databases); null when no decision was made. */
   answered: number | null;
   reason: string | null;
+  /** The analyzer's key of a question (core/insight/inbox.ts); null for chatter, small talk and the bot's messages. */
+  question_key: string | null;
 }
 
 /** Where an outbox row is on its way: waiting, claimed by an instance, or finished one of four ways. */
@@ -273,6 +275,54 @@ export interface NoticeRoundsTable {
   finished_at: StoredTime | null;
 }
 
+/** Answered questions of one Beijing day, by the chat's tax office ('' for none) and topic (the entry answered with). */
+export interface QuestionDaysTable {
+  day: string;
+  office: string;
+  entry_id: string;
+  count: number;
+}
+
+/** Days whose questions are in `question_days`. */
+export interface RolledDaysTable {
+  day: string;
+  rolled_at: StoredTime;
+}
+
+/** What staff did with a group of unanswered questions. */
+export type InboxState = 'open' | 'attached' | 'dismissed';
+
+/** Declined questions counted by analyzer key as they arrive; `decision_id` once staff acted on the key. */
+export interface InboxKeysTable {
+  key: string;
+  count: number;
+  first_at: StoredTime;
+  last_at: StoredTime;
+  state: InboxState;
+  decision_id: string | null;
+}
+
+/** A group of unanswered questions attached to an entry or dismissed: its keys and example texts are JSON arrays. */
+export interface InboxDecisionsTable {
+  id: string;
+  state: Exclude<InboxState, 'open'>;
+  entry_id: string | null;
+  keys: string;
+  examples: string;
+  decided_by: string | null;
+  decided_at: StoredTime;
+}
+
+/** A file of the knowledge folder as written from the console (path relative to the folder). */
+export interface KnowledgeRevisionsTable {
+  id: string;
+  path: string;
+  content: string;
+  summary: string;
+  created_by: string | null;
+  created_at: StoredTime;
+}
+
 /** The whole schema as Kysely sees it; every row type in the store derives from this. */
 export interface Database {
   users: UsersTable;
@@ -291,6 +341,11 @@ export interface Database {
   notice_items: NoticeItemsTable;
   notice_recipients: NoticeRecipientsTable;
   notice_rounds: NoticeRoundsTable;
+  question_days: QuestionDaysTable;
+  rolled_days: RolledDaysTable;
+  inbox_keys: InboxKeysTable;
+  inbox_decisions: InboxDecisionsTable;
+  knowledge_revisions: KnowledgeRevisionsTable;
   ticket_counters: TicketCountersTable;
   tickets: TicketsTable;
   ticket_events: TicketEventsTable;

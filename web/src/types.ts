@@ -243,3 +243,67 @@ export interface TicketDetail extends Ticket {
   readonly messages: TicketMessage[];
   readonly events: TicketEvent[];
 }
+
+/** A row of GET /api/insight/hot. */
+export interface HotTopic {
+  readonly id: string;
+  readonly title: string;
+  readonly count: number;
+  readonly previous: number;
+  readonly change: number;
+}
+
+/** GET /api/insight/hot. */
+export interface HotBoard {
+  readonly period: 'day' | 'week' | 'month';
+  readonly from: string;
+  readonly to: string;
+  readonly previousFrom: string;
+  readonly topics: HotTopic[];
+}
+
+/** GET /api/insight/filters. */
+export interface BoardFilters {
+  readonly offices: string[];
+  readonly chats: { readonly id: string; readonly channel: string; readonly kind: string; readonly title: string | null; readonly office: string | null }[];
+}
+
+/** A question behind a board row. */
+export interface BoardMessage {
+  readonly id: string;
+  readonly channel: string;
+  readonly chat: { readonly id: string; readonly title: string | null };
+  readonly text: string;
+  readonly score: number | null;
+  readonly at: string;
+}
+
+/** A group of GET /api/insight/unanswered. */
+export interface InboxGroup {
+  readonly id: string;
+  readonly count: number;
+  readonly examples: string[];
+  readonly keys: string[];
+  readonly firstAt: string;
+  readonly lastAt: string;
+}
+
+/** A decision of GET /api/insight/decisions. */
+export interface InboxDecision {
+  readonly id: string;
+  readonly state: 'attached' | 'dismissed';
+  readonly entry: string | null;
+  readonly title: string | null;
+  readonly examples: string[];
+  readonly decidedAt: string;
+  readonly decidedBy: { readonly id: string; readonly name: string } | null;
+  readonly answeredSince: number;
+  readonly declinedSince: number;
+}
+
+/** A finding of POST /api/insight/drafts/check. */
+export interface DraftProblem {
+  readonly line: number;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}
