@@ -23,6 +23,8 @@ import ask from './routes/ask.js';
 import accounts from './routes/accounts.js';
 import subscribers from './routes/subscribers.js';
 import notices from './routes/notices.js';
+import report from './routes/report.js';
+import people from './routes/people.js';
 import web from './routes/web.js';
 import metrics from './routes/metrics.js';
 import { VERSION } from './version.js';
@@ -131,6 +133,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(accounts);
   await fastify.register(subscribers, { bindingCodeDays: opts.config.bindingCodeDays });
   await fastify.register(notices);
+  await fastify.register(report, { knowledgeDir: opts.config.knowledgeDir });
+  await fastify.register(people);
   await fastify.register(web, { root: opts.webRoot });
   await fastify.register(metrics, { token: opts.config.metricsToken });
 };

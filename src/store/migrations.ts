@@ -273,6 +273,40 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.createIndex('notice_recipients_office').on('notice_recipients').columns(['notice_id', 'office']).execute();
     },
   },
+  '0012-report': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The service report's question figures read the decided inbound messages of a period: a
+      // partial index holding only those rows, with every column the report's window needs, so
+      // the query never touches the table (chatter and the bot's own messages are most rows).
+      await db.schema
+        .createIndex('messages_decided')
+        .on('messages')
+        .columns(['created_at', 'chat_id', 'user_id', 'reason', 'id'])
+        .where(sql.ref('direction'), '=', 'in')
+        .where(sql.ref('answered'), 'is not', null)
+        .execute();
+      // A person's data: their messages, found by user.
+      await db.schema.createIndex('messages_user').on('messages').columns(['user_id', 'created_at']).execute();
+      // Notices sent in a period, for read rates by office.
+      await db.schema.createIndex('notice_recipients_created').on('notice_recipients').columns(['created_at', 'office', 'read_at']).execute();
+
+      // Who exported or deleted whose data, when, and what it covered: kept when the data is gone.
+      await db.schema
+        .createTable('data_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('export', 'delete')`))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('subject_hash', 'text', (c) => c.notNull())
+        .addColumn('subject_hint', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('counts', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('data_requests_created').on('data_requests').columns(['created_at', 'id']).execute();
+      await db.schema.createIndex('data_requests_subject').on('data_requests').column('subject_hash').execute();
+    },
+  },
 };
 
 /** Names of the migrations applied, in this database's own table. */

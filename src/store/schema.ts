@@ -256,6 +256,29 @@ export interface NoticeRecipientsTable {
   last_reminded_at: StoredTime | null;
 }
 
+/** What was done with a person's data on request (个人信息保护法): exported, or deleted. */
+export type DataRequestKind = 'export' | 'delete';
+
+/**
+ * One export or deletion of a person's data: who did it, when, and how many rows of each kind it
+ * covered. The person is named by a SHA-256 of channel and user id (so staff can check whether a
+ * given person's request was handled) and a masked hint, never in clear: the log outlives the data.
+ */
+export interface DataRequestsTable {
+  id: string;
+  kind: DataRequestKind;
+  channel: string;
+  subject_hash: string;
+  subject_hint: string;
+  /** `account:<id>` for the console and the API, `cli:<login>` for the command line. */
+  actor: string;
+  /** The request's reference or reason, as staff typed it. */
+  note: string | null;
+  /** JSON object: rows of each kind exported or deleted. */
+  counts: string;
+  created_at: StoredTime;
+}
+
 /** The whole schema as Kysely sees it; every row type in the store derives from this. */
 export interface Database {
   users: UsersTable;
@@ -273,6 +296,7 @@ export interface Database {
   notices: NoticesTable;
   notice_items: NoticeItemsTable;
   notice_recipients: NoticeRecipientsTable;
+  data_requests: DataRequestsTable;
 }
 
 /** A row as read from a table. */

@@ -527,7 +527,7 @@ describe.skipIf(PG_URL === null)(
             c.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by table_name', [t.schema]),
           );
           expect(tables.rows.map((r) => r.table_name)).toEqual([
-            'accounts', 'binding_codes', 'channel_pauses', 'chat_topics', 'chats', 'chunfeng_migrations', 'messages', 'notice_items', 'notice_recipients',
+            'accounts', 'binding_codes', 'channel_pauses', 'chat_topics', 'chats', 'chunfeng_migrations', 'data_requests', 'messages', 'notice_items', 'notice_recipients',
             'notices', 'outbox', 'pending_suggestions', 'send_budget', 'subscriber_chats', 'subscribers', 'users',
           ]);
         } finally {
