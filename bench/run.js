@@ -20,6 +20,7 @@ const BENCHES = {
   compare: { file: 'compare.js', timeoutS: 120, about: '与 MiniSearch、FlexSearch 的准确率和延迟对比' },
   reload: { file: 'reload.js', timeoutS: 180, about: '运行中重新加载知识库：耗时，以及期间 /healthz 的等待' },
   webhook: { file: 'webhook.js', timeoutS: 300, about: 'Telegram Webhook 负载：消息/秒、p50/p99（SQLite；设 BENCH_DATABASE_URL 时加 PostgreSQL）' },
+  report: { file: 'report.js', timeoutS: 900, about: '服务报告：100 万条消息上一周、一个月、半年的报告耗时（SQLite；设 BENCH_DATABASE_URL 时加 PostgreSQL）' },
 };
 const ALIASES = { build: 'index-build', cold: 'cold-start' };
 

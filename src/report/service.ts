@@ -1,6 +1,5 @@
-import { hoursInChina, questionFigures, readRates, ticketFigures, type TicketFact } from '../core/report/figures.js';
-import { SUGGESTION_TTL_MS } from '../channels/gateway.js';
-import type { Period } from '../core/report/period.js';
+import { questionFigures, questionHours, readRates, ticketFigures, type QuestionGroup, type TicketFact } from '../core/report/figures.js';
+import { chinaDay, firstDayOf, lastDayOf, startOfChinaDay, type Period } from '../core/report/period.js';
 import type { ServiceReport } from '../core/report/tables.js';
 import type { TicketRules } from '../core/tickets/rules.js';
 import type { WorkCalendar } from '../core/tickets/workdays.js';
@@ -12,19 +11,59 @@ export interface ReportSettings {
   readonly rules: TicketRules;
 }
 
+const DAY_MS = 86_400_000;
+
+/** The Beijing days (YYYY-MM-DD) of a period, in order. */
+function daysOf(period: Period): string[] {
+  const days: string[] = [];
+  const last = lastDayOf(period);
+  for (let day = firstDayOf(period); day <= last; day = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10)) days.push(day);
+  return days;
+}
+
+/** Whether a day's figures are final at `now`: the next steps counted reach to the end of the following day. */
+function settled(day: string, now: Date): boolean {
+  return now.getTime() >= startOfChinaDay(day).getTime() + 2 * DAY_MS;
+}
+
 /**
- * How long after an offer a pick still counts as accepting it: as long as the gateway keeps an offer,
- * so an offer made just before the period's end can be picked just after it.
+ * The question groups of a period: kept days read from the store, the others counted from the
+ * messages (and kept, when final, so the next report reads them).
  */
-export const PICK_WINDOW_MS = SUGGESTION_TTL_MS;
+async function questionGroups(store: Store, period: Period, now: Date): Promise<QuestionGroup[]> {
+  const days = daysOf(period);
+  const first = days[0] as string;
+  const last = days[days.length - 1] as string;
+  const kept = await store.report.keptDays(first, last);
+  // Read before keeping more days, which would then be counted twice.
+  const groups = kept.size > 0 ? await store.report.kept(first, last) : [];
+  for (const day of days.filter((d) => !kept.has(d))) {
+    const counted = await store.report.countDay(day);
+    if (settled(day, now)) await store.report.keepDay(day, counted, now);
+    groups.push(...counted);
+  }
+  return groups;
+}
+
+/**
+ * Keeps the figures of every final day among the `days` days before `now` that is not kept yet (run
+ * by the hourly maintenance, so a report rarely counts more than its last two days). Returns how many
+ * days it kept.
+ */
+export async function keepFinalDays(store: Store, now: Date, days = 400): Promise<number> {
+  const to = startOfChinaDay(chinaDay(now));
+  const period: Period = { from: new Date(to.getTime() - days * DAY_MS), to, label: '' };
+  const all = daysOf(period).filter((d) => settled(d, now));
+  if (all.length === 0) return 0;
+  const kept = await store.report.keptDays(all[0] as string, all[all.length - 1] as string);
+  const missing = all.filter((d) => !kept.has(d));
+  for (const day of missing) await store.report.keepDay(day, await store.report.countDay(day), now);
+  return missing.length;
+}
 
 /** The service report of a period, gathered from the store (the same for the API, the console and the command line). */
 export async function serviceReport(store: Store, period: Period, settings: ReportSettings, now: Date = new Date()): Promise<ServiceReport> {
-  const [groups, byHour, reads] = await Promise.all([
-    store.report.questions(period, PICK_WINDOW_MS),
-    store.report.questionsByHour(period),
-    store.report.reads(period),
-  ]);
+  const [groups, reads] = await Promise.all([questionGroups(store, period, now), store.report.reads(period)]);
   const questions = questionFigures(groups);
   const tickets: TicketFact[] = [];
   return {
@@ -33,6 +72,6 @@ export async function serviceReport(store: Store, period: Period, settings: Repo
     questions,
     tickets: ticketFigures(tickets, questions.total, period, settings.rules, settings.calendar, now),
     reads: readRates(reads),
-    hours: hoursInChina(byHour),
+    hours: questionHours(groups),
   };
 }

@@ -80,7 +80,7 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     subscribers: subscriberRepository(db),
     bindings: bindingRepository(db),
     notices: noticeRepository(db),
-    report: reportRepository(db),
+    report: reportRepository(db, together),
     people: peopleRepository(db, together),
     async ping() {
       await sql`select 1`.execute(db);

@@ -287,6 +287,22 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .execute();
       // A person's data: their messages, found by user.
       await db.schema.createIndex('messages_user').on('messages').columns(['user_id', 'created_at']).execute();
+      // Each Beijing day's question figures, kept once final (store/report.ts), and which days are.
+      await db.schema
+        .createTable('report_days')
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('hour', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('picked', 'integer', (c) => c.notNull())
+        .addColumn('escalated', 'integer', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('report_days_pkey', ['day', 'hour', 'reason', 'picked', 'escalated'])
+        .execute();
+      await db.schema
+        .createTable('report_kept_days')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('kept_at', 'text', (c) => c.notNull())
+        .execute();
       // Notices sent in a period, for read rates by office.
       await db.schema.createIndex('notice_recipients_created').on('notice_recipients').columns(['created_at', 'office', 'read_at']).execute();
 

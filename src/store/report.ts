@@ -1,22 +1,30 @@
 import { sql, type Kysely } from 'kysely';
 import { PICKED, QUESTION_REASONS, type OfficeReads, type QuestionGroup } from '../core/report/figures.js';
-import type { Period } from '../core/report/period.js';
+import { startOfChinaDay, type Period } from '../core/report/period.js';
+import type { Together } from './connect.js';
 import { toStored, type Database } from './schema.js';
 
+const DAY_MS = 86_400_000;
+
 /**
- * The rows the service report is computed from (core/report/figures.ts defines the figures). Each
- * method is one aggregate query over an indexed range, so a week of a busy service (about 40,000
- * questions) answers in milliseconds on both databases; see bench/report.js.
+ * The rows the service report is computed from (core/report/figures.ts defines the figures).
+ *
+ * Question figures are counted per Beijing day: a day's count looks at the asker's next step up to
+ * the end of the following day, so once that has passed the day's figures never change, and are
+ * kept in `report_days` (one row per hour, reason and outcome). A report then reads a few hundred
+ * kept rows per month instead of the month's messages, and counts afresh only the days not kept yet
+ * (the last two, and any the maintenance job has not reached). Kept figures also survive the
+ * retention job and personal-data deletions, which remove messages but not what was counted of them.
  */
 export interface ReportRepository {
-  /**
-   * The questions asked in the period, grouped by reason, whether an offer was picked from (the
-   * asker's next decided message in the chat, up to `pickWindowMs` after the period, is a pick) and
-   * whether the asker opened a ticket afterwards in the period.
-   */
-  questions(period: Period, pickWindowMs: number): Promise<QuestionGroup[]>;
-  /** Questions asked in the period by UTC hour of the day (0-23). */
-  questionsByHour(period: Period): Promise<{ hour: number; count: number }[]>;
+  /** The questions of one Beijing day (YYYY-MM-DD) counted from the messages, by hour, reason and next step. */
+  countDay(day: string): Promise<QuestionGroup[]>;
+  /** Keeps a day's counts (replacing any kept before): only for a day whose next steps are all known. */
+  keepDay(day: string, groups: readonly QuestionGroup[], now: Date): Promise<void>;
+  /** The days from `first` to `last` (inclusive) whose counts are kept. */
+  keptDays(first: string, last: string): Promise<Set<string>>;
+  /** The kept counts of the days from `first` to `last`, summed over the days. */
+  kept(first: string, last: string): Promise<QuestionGroup[]>;
   /** Recipients of the notices sent in the period, and how many of them read, by office. */
   reads(period: Period): Promise<OfficeReads[]>;
 }
@@ -24,40 +32,63 @@ export interface ReportRepository {
 /** The question reasons as SQL literals: a partial index serves only literals (store/README.md). */
 const QUESTION_LIST = sql.join(QUESTION_REASONS.map((r) => sql.lit(r)));
 
+type GroupRow = { hour: number | string; reason: string; picked: number | string; escalated: number | string; count: number | string };
+
+function toGroup(r: GroupRow): QuestionGroup {
+  return { hour: Number(r.hour), reason: r.reason, picked: Number(r.picked) === 1, escalated: Number(r.escalated) === 1, count: Number(r.count) };
+}
+
 /** The report's queries over SQL. */
-export function reportRepository(db: Kysely<Database>): ReportRepository {
+export function reportRepository(db: Kysely<Database>, together: Together): ReportRepository {
   return {
-    async questions(period, pickWindowMs) {
-      const from = toStored(period.from);
-      const to = toStored(period.to);
-      const until = toStored(new Date(period.to.getTime() + pickWindowMs));
+    async countDay(day) {
+      const start = startOfChinaDay(day);
+      const from = toStored(start);
+      const to = toStored(new Date(start.getTime() + DAY_MS));
+      const until = toStored(new Date(start.getTime() + 2 * DAY_MS));
       // The window runs over decided messages only, so chatter between an offer and its pick does
       // not hide the pick; the messages_decided index holds exactly those rows, ordered by time.
-      const { rows } = await sql<{ reason: string; picked: number; escalated: number; count: number | string }>`
-        select reason, picked, escalated, count(*) as count from (
-          select d.reason,
-                 case when d.next_reason = ${sql.lit(PICKED)} then 1 else 0 end as picked,
+      const { rows } = await sql<{ utc_hour: string; reason: string; picked: number; escalated: number; count: number | string }>`
+        select substr(d.created_at, 12, 2) as utc_hour, d.reason, d.picked, d.escalated, count(*) as count from (
+          select s.created_at, s.reason,
+                 case when s.next_step = ${sql.lit(PICKED)} then 1 else 0 end as picked,
                  0 as escalated
           from (
             select m.reason, m.created_at,
-                   lead(m.reason) over (partition by m.chat_id, m.user_id order by m.created_at, m.id) as next_reason
+                   lead(m.reason) over (partition by m.chat_id, m.user_id order by m.created_at, m.id) as next_step
             from messages m
             where m.direction = 'in' and m.answered is not null and m.created_at >= ${from} and m.created_at < ${until}
-          ) d
-          where d.created_at < ${to} and d.reason in (${QUESTION_LIST})
-        ) q
-        group by reason, picked, escalated`.execute(db);
-      return rows.map((r) => ({ reason: r.reason, picked: Number(r.picked) === 1, escalated: Number(r.escalated) === 1, count: Number(r.count) }));
+          ) s
+          where s.created_at < ${to} and s.reason in (${QUESTION_LIST})
+        ) d
+        group by substr(d.created_at, 12, 2), d.reason, d.picked, d.escalated`.execute(db);
+      return rows.map((r) => toGroup({ ...r, hour: (Number(r.utc_hour) + 8) % 24 }));
     },
 
-    async questionsByHour(period) {
-      const { rows } = await sql<{ hour: string; count: number | string }>`
-        select substr(created_at, 12, 2) as hour, count(*) as count
-        from messages
-        where direction = 'in' and answered is not null and created_at >= ${toStored(period.from)} and created_at < ${toStored(period.to)}
-          and reason in (${QUESTION_LIST})
-        group by substr(created_at, 12, 2)`.execute(db);
-      return rows.map((r) => ({ hour: Number(r.hour), count: Number(r.count) }));
+    async keepDay(day, groups, now) {
+      await together([
+        db.deleteFrom('report_days').where('day', '=', day).compile(),
+        // Upserts: another instance keeping the same day at the same moment writes the same counts.
+        ...groups.map((g) => db.insertInto('report_days').values({ day, hour: g.hour, reason: g.reason, picked: g.picked ? 1 : 0, escalated: g.escalated ? 1 : 0, count: g.count })
+          .onConflict((oc) => oc.columns(['day', 'hour', 'reason', 'picked', 'escalated']).doUpdateSet((eb) => ({ count: eb.ref('excluded.count') }))).compile()),
+        db.insertInto('report_kept_days').values({ day, kept_at: toStored(now) }).onConflict((oc) => oc.column('day').doUpdateSet({ kept_at: toStored(now) })).compile(),
+      ]);
+    },
+
+    async keptDays(first, last) {
+      const rows = await db.selectFrom('report_kept_days').select('day').where('day', '>=', first).where('day', '<=', last).execute();
+      return new Set(rows.map((r) => r.day));
+    },
+
+    async kept(first, last) {
+      const rows = await db
+        .selectFrom('report_days')
+        .select((eb) => ['hour', 'reason', 'picked', 'escalated', eb.fn.sum<number | string>('count').as('count')])
+        .where('day', '>=', first)
+        .where('day', '<=', last)
+        .groupBy(['hour', 'reason', 'picked', 'escalated'])
+        .execute();
+      return rows.map(toGroup);
     },
 
     async reads(period) {

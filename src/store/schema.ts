@@ -256,6 +256,23 @@ export interface NoticeRecipientsTable {
   last_reminded_at: StoredTime | null;
 }
 
+/** One Beijing day's questions of one hour, reason and next step, counted once final (store/report.ts). */
+export interface ReportDaysTable {
+  day: string;
+  /** Beijing time, 0-23. */
+  hour: number;
+  reason: string;
+  picked: number;
+  escalated: number;
+  count: number;
+}
+
+/** The days whose counts are in `report_days` (a day without questions has no rows there, but is kept). */
+export interface ReportKeptDaysTable {
+  day: string;
+  kept_at: StoredTime;
+}
+
 /** What was done with a person's data on request (个人信息保护法): exported, or deleted. */
 export type DataRequestKind = 'export' | 'delete';
 
@@ -296,6 +313,8 @@ export interface Database {
   notices: NoticesTable;
   notice_items: NoticeItemsTable;
   notice_recipients: NoticeRecipientsTable;
+  report_days: ReportDaysTable;
+  report_kept_days: ReportKeptDaysTable;
   data_requests: DataRequestsTable;
 }
 

@@ -5,7 +5,7 @@ import { PICKED, busiestHours } from '../../src/core/report/figures.js';
 import { parseWeek } from '../../src/core/report/period.js';
 import { DEFAULT_TICKET_RULES } from '../../src/core/tickets/rules.js';
 import { WEEKDAYS_ONLY } from '../../src/core/tickets/workdays.js';
-import { serviceReport } from '../../src/report/service.js';
+import { keepFinalDays, serviceReport } from '../../src/report/service.js';
 import { BOTH_DATABASES } from '../helpers/databases.js';
 import { eachTestStore } from '../helpers/store.js';
 import { uscc } from '../helpers/taxpayers.js';
@@ -62,6 +62,25 @@ describe.each(BOTH_DATABASES)('service report figures from the store ($label)', 
     });
     expect(busiestHours(report.hours, 4)).toEqual([{ hour: 9, count: 2 }, { hour: 14, count: 2 }, { hour: 10, count: 1 }, { hour: 23, count: 1 }]);
     expect(report.hours.reduce((a, b) => a + b, 0)).toBe(6);
+
+    // Days whose next steps are all known (to the end of the following day) were kept; Sunday was not.
+    expect([...(await db.store.report.keptDays('2026-11-16', '2026-11-30'))].sort()).toEqual(['2026-11-23', '2026-11-24', '2026-11-25', '2026-11-26', '2026-11-27', '2026-11-28']);
+    // Kept figures stand when the messages go (retention, a person's deletion): the same report again.
+    await db.raw.deleteFrom('messages').where('created_at', '<', bj('2026-11-29T00:00:00').toISOString()).execute();
+    const again = await serviceReport(db.store, W48, { calendar: WEEKDAYS_ONLY, rules: DEFAULT_TICKET_RULES }, bj('2026-12-02T09:00:00'));
+    expect(again.questions).toEqual(report.questions);
+    expect(again.hours).toEqual(report.hours);
+    expect((await db.store.report.keptDays('2026-11-29', '2026-11-29')).size).toBe(1);
+  });
+
+  test('the hourly maintenance keeps every final day not kept yet', async () => {
+    const chat = await db.store.identities.upsertChat({ channel: 'wechat', channelChatId: 'wxid_a', kind: 'private' });
+    const user = await db.store.identities.upsertUser({ channel: 'wechat', channelUserId: 'wxid_a' });
+    await say({ channel: 'wechat', id: chat }, user, '2026-11-20T10:00:00', 'answered', 1);
+    expect(await keepFinalDays(db.store, bj('2026-11-22T12:00:00'), 5)).toBe(4);
+    expect([...(await db.store.report.keptDays('2026-11-01', '2026-11-30'))].sort()).toEqual(['2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20']);
+    expect(await db.store.report.kept('2026-11-20', '2026-11-20')).toEqual([{ hour: 10, reason: 'answered', picked: false, escalated: false, count: 1 }]);
+    expect(await keepFinalDays(db.store, bj('2026-11-22T13:00:00'), 5)).toBe(0);
   });
 
   test('read rates by office count the recipients of notices sent in the period', async () => {

@@ -6,6 +6,11 @@
  * `referred`, `uncertain` (close entries offered: 您是不是想问) or `no_match`. Greetings and empty
  * messages are not questions; a pick from an offer (`picked`) is the answer to the offer, not a
  * new question; chatter (no decision) and 转人工 are not questions either.
+ *
+ * What the asker did next is their **next step** in that chat: their next question, pick or ticket,
+ * by the end of the day after the question's day (Beijing time). Bounded by days, so a day's figures
+ * are final once the following day has ended, and can be kept (store/report.ts) instead of counted
+ * again for every report.
  */
 import type { TicketCategory } from '../tickets/intent.js';
 import type { Rating } from '../tickets/lifecycle.js';
@@ -19,13 +24,15 @@ export const PICKED = 'picked';
 /** Reasons that make an inbound message a question (see the module comment). */
 export const QUESTION_REASONS = ['answered', 'referred', 'uncertain', 'no_match'] as const;
 
-/** How many questions of one kind, as the SQL groups them. */
+/** How many questions of one kind in one hour of the day, as the SQL groups them. */
 export interface QuestionGroup {
+  /** The hour of the day they were asked, Beijing time (0-23). */
+  readonly hour: number;
   /** One of {@link QUESTION_REASONS}. */
   readonly reason: string;
-  /** For `uncertain`: the asker's next decided message in the chat picked a suggestion. */
+  /** For `uncertain`: the asker's next step was to pick one of the suggestions. */
   readonly picked: boolean;
-  /** The asker opened a ticket after this question, within the period. */
+  /** The asker's next step (after the pick, for a picked offer) was a ticket: they asked for a person. */
   readonly escalated: boolean;
   readonly count: number;
 }
@@ -57,7 +64,7 @@ export interface QuestionFigures {
   readonly declined: number;
   /**
    * Deflection, answered without a person: questions the bot answered (an entry, a referral, or an
-   * offer the asker picked from) whose asker opened no ticket afterwards in the period, over all questions.
+   * offer the asker picked from) whose asker's next step was not a ticket, over all questions.
    */
   readonly deflection: Share;
   /** Suggestion acceptance: offers the asker picked from, over offers. */
@@ -239,10 +246,10 @@ export function readRates(rows: readonly OfficeReads[]): { readonly byOffice: { 
   return { byOffice, total: share(rows.reduce((n, r) => n + r.read, 0), rows.reduce((n, r) => n + r.targeted, 0)) };
 }
 
-/** Questions asked in each hour of the day, Beijing time (0-23), from counts by UTC hour. */
-export function hoursInChina(byUtcHour: readonly { readonly hour: number; readonly count: number }[]): number[] {
+/** Questions asked in each hour of the day, Beijing time (0-23). */
+export function questionHours(groups: readonly QuestionGroup[]): number[] {
   const hours = Array.from({ length: 24 }, () => 0);
-  for (const { hour, count } of byUtcHour) hours[(hour + 8) % 24] = (hours[(hour + 8) % 24] as number) + count;
+  for (const g of groups) if ((QUESTION_REASONS as readonly string[]).includes(g.reason)) hours[g.hour] = (hours[g.hour] as number) + g.count;
   return hours;
 }
 

@@ -22,8 +22,8 @@ export function startOfChinaDay(day: string): Date {
   return new Date(Date.parse(`${day}T00:00:00Z`) - CHINA_OFFSET_MS);
 }
 
-/** The Beijing calendar day of an instant. */
-function chinaDay(instant: Date): string {
+/** The Beijing calendar day (YYYY-MM-DD) of an instant. */
+export function chinaDay(instant: Date): string {
   return new Date(instant.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
 

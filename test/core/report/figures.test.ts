@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { busiestHours, hoursInChina, median, questionFigures, readRates, ticketFigures, type TicketFact } from '../../../src/core/report/figures.js';
+import { busiestHours, median, questionHours, questionFigures, readRates, ticketFigures, type TicketFact } from '../../../src/core/report/figures.js';
 import { parseWeek, type Period } from '../../../src/core/report/period.js';
 import { reportCsv, reportTables, tableCsv, type ServiceReport } from '../../../src/core/report/tables.js';
 import { DEFAULT_TICKET_RULES } from '../../../src/core/tickets/rules.js';
@@ -23,14 +23,14 @@ const ticket = (over: Partial<TicketFact> & Pick<TicketFact, 'number' | 'created
 describe('question figures', () => {
   it('deflection counts answers, referrals and picked offers whose asker did not then ask for a person', () => {
     const f = questionFigures([
-      { reason: 'answered', picked: false, escalated: false, count: 50 },
-      { reason: 'answered', picked: false, escalated: true, count: 5 },
-      { reason: 'referred', picked: false, escalated: false, count: 5 },
-      { reason: 'uncertain', picked: true, escalated: false, count: 12 },
-      { reason: 'uncertain', picked: false, escalated: false, count: 8 },
-      { reason: 'no_match', picked: false, escalated: true, count: 20 },
+      { hour: 9, reason: 'answered', picked: false, escalated: false, count: 50 },
+      { hour: 9, reason: 'answered', picked: false, escalated: true, count: 5 },
+      { hour: 9, reason: 'referred', picked: false, escalated: false, count: 5 },
+      { hour: 9, reason: 'uncertain', picked: true, escalated: false, count: 12 },
+      { hour: 9, reason: 'uncertain', picked: false, escalated: false, count: 8 },
+      { hour: 9, reason: 'no_match', picked: false, escalated: true, count: 20 },
       // Not questions: greetings never count.
-      { reason: 'small_talk', picked: false, escalated: false, count: 30 },
+      { hour: 9, reason: 'small_talk', picked: false, escalated: false, count: 30 },
     ]);
     expect(f).toEqual({
       total: 100, answered: 55, referred: 5, offered: 20, accepted: 12, declined: 20,
@@ -129,11 +129,17 @@ describe('read rates and hours', () => {
     expect(r.total).toEqual({ count: 12, of: 20, rate: 0.6 });
   });
 
-  it('hours are shifted to Beijing time; the busiest come first', () => {
-    const hours = hoursInChina([{ hour: 1, count: 7 }, { hour: 6, count: 9 }, { hour: 20, count: 2 }]);
-    expect(hours[9]).toBe(7);
-    expect(hours[14]).toBe(9);
-    expect(hours[4]).toBe(2);
+  it('hours count the questions asked in each hour; the busiest come first', () => {
+    const hours = questionHours([
+      { hour: 9, reason: 'answered', picked: false, escalated: false, count: 7 },
+      { hour: 14, reason: 'no_match', picked: false, escalated: false, count: 5 },
+      { hour: 14, reason: 'uncertain', picked: true, escalated: false, count: 4 },
+      { hour: 4, reason: 'referred', picked: false, escalated: false, count: 2 },
+      // Greetings are not questions.
+      { hour: 4, reason: 'small_talk', picked: false, escalated: false, count: 20 },
+    ]);
+    expect(hours).toHaveLength(24);
+    expect([hours[9], hours[14], hours[4]]).toEqual([7, 9, 2]);
     expect(busiestHours(hours)).toEqual([{ hour: 14, count: 9 }, { hour: 9, count: 7 }, { hour: 4, count: 2 }]);
   });
 });
@@ -142,10 +148,10 @@ describe('report tables and CSV', () => {
   const report: ServiceReport = {
     period: W48,
     generatedAt: bj('2026-11-30T09:00:00'),
-    questions: questionFigures([{ reason: 'answered', picked: false, escalated: false, count: 3 }, { reason: 'no_match', picked: false, escalated: false, count: 1 }]),
+    questions: questionFigures([{ hour: 9, reason: 'answered', picked: false, escalated: false, count: 3 }, { hour: 9, reason: 'no_match', picked: false, escalated: false, count: 1 }]),
     tickets: ticketFigures([ticket({ number: 'CF-20261123-0001', createdAt: bj('2026-11-23T09:00:00'), rating: 3, ratedAt: bj('2026-11-24T09:00:00'), assignee: '李工, "二组"' })], 4, W48, DEFAULT_TICKET_RULES, WEEKDAYS_ONLY, bj('2026-11-30T09:00:00')),
     reads: readRates([{ office: '第一分局', targeted: 2, read: 1 }]),
-    hours: hoursInChina([{ hour: 1, count: 4 }]),
+    hours: Array.from({ length: 24 }, (_, h) => (h === 9 ? 4 : 0)),
   };
 
   it('every table has its headings and rows as staff read them', () => {
