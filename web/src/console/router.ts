@@ -9,6 +9,9 @@ import SubscribersPage from './pages/SubscribersPage.vue';
 import NoticesPage from './pages/NoticesPage.vue';
 import NoticeComposePage from './pages/NoticeComposePage.vue';
 import NoticeDetailPage from './pages/NoticeDetailPage.vue';
+import ReportPage from './pages/ReportPage.vue';
+import ReportPrintPage from './pages/ReportPrintPage.vue';
+import PeoplePage from './pages/PeoplePage.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -38,9 +41,13 @@ export const router = createRouter({
         { path: 'notices', name: 'notices', component: NoticesPage, meta: { title: '通知', staff: true } },
         { path: 'notices/new', name: 'notice-new', component: NoticeComposePage, meta: { title: '新建通知', staff: true } },
         { path: 'notices/:id', name: 'notice', component: NoticeDetailPage, meta: { title: '通知', staff: true } },
+        { path: 'report', name: 'report', component: ReportPage, meta: { title: '服务报告', staff: true } },
+        { path: 'people', name: 'people', component: PeoplePage, meta: { title: '个人信息', staff: true } },
         { path: 'accounts', name: 'accounts', component: AccountsPage, meta: { title: '账号管理', admin: true } },
       ],
     },
+    // Outside the console's frame: a page laid out for paper.
+    { path: '/report/print', name: 'report-print', component: ReportPrintPage, meta: { title: '打印服务报告', staff: true } },
     { path: '/:rest(.*)*', redirect: { name: 'home' } },
   ],
 });
