@@ -12,6 +12,8 @@ import { peopleRepository, type PeopleRepository } from './people.js';
 import { reportRepository, type ReportRepository } from './report.js';
 import { subscriberRepository, type SubscriberRepository } from './subscribers.js';
 import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
+import { localFeed, postgresFeed } from './ticket-feed.js';
+import { ticketRepository, type TicketRepository } from './tickets.js';
 
 export type { Account, AccountRepository, CreatedAccount } from './accounts.js';
 export { newToken } from './accounts.js';
@@ -31,6 +33,9 @@ export type { ClaimedItem, NewOutboxItem, Outcome, OutboxDepth, OutboxItem, Outb
 export type { AccountRole, ChatKind, Direction, LinkVia, OutboxState } from './schema.js';
 export type { Facets, LinkedChat, StoredProfile, SubscriberFilter, SubscriberRepository, UpsertOutcome } from './subscribers.js';
 export type { SuggestionKey, SuggestionRepository } from './suggestions.js';
+export type { TicketPriority, TicketSource } from './schema.js';
+export { NUMBER_PLACEHOLDER, isOpenConflict, isOverdue } from './tickets.js';
+export type { ActionMessage, Applied, NewTicket, RequesterContext, StoredTicketEvent, Ticket, TicketDetail, TicketFilter, TicketMessage, TicketRepository } from './tickets.js';
 
 /**
  * The service's persistent state, the same on SQLite and PostgreSQL. Each concern is a small
@@ -54,6 +59,10 @@ export interface Store {
   readonly report: ReportRepository;
   /** A person's data on request: export, delete, and the log of both. */
   readonly people: PeopleRepository;
+  /** Requests for a person, their conversation and audit trail. */
+  readonly tickets: TicketRepository;
+  /** Resolves once ticket changes are being heard (the live feed's connection on PostgreSQL). */
+  listening(): Promise<void>;
   /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the file or the connection pool; calling it again does nothing. */
@@ -68,11 +77,13 @@ export interface Store {
 export async function openStore(databaseUrl: string, options: ConnectOptions = {}): Promise<Store> {
   const { db, kind, together } = await connect(databaseUrl, options);
   let closed: Promise<void> | null = null;
+  const feed = kind === 'postgres' ? postgresFeed(databaseUrl, options.onPoolError) : localFeed();
+  const tickets = ticketRepository(db, kind, together, feed);
   return {
     kind,
     identities: identityRepository(db),
     messages: messageRepository(db),
-    intake: intakeRepository(db, together),
+    intake: intakeRepository(db, together, (ids) => feed.committed(ids)),
     outbox: outboxRepository(db, kind, together),
     suggestions: suggestionRepository(db),
     budget: budgetRepository(db),
@@ -82,11 +93,13 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     notices: noticeRepository(db),
     report: reportRepository(db, together),
     people: peopleRepository(db, together),
+    tickets,
+    listening: () => feed.listening(),
     async ping() {
       await sql`select 1`.execute(db);
     },
     close() {
-      closed ??= db.destroy();
+      closed ??= feed.close().then(() => db.destroy());
       return closed;
     },
   };

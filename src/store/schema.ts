@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AccountRole } from '../core/accounts.js';
+import type { TicketState } from '../core/tickets/lifecycle.js';
 import type { CreditGrade, TaxpayerType } from '../core/notices/vocabulary.js';
 
 export type { AccountRole } from '../core/accounts.js';
@@ -316,6 +317,80 @@ export interface Database {
   report_days: ReportDaysTable;
   report_kept_days: ReportKeptDaysTable;
   data_requests: DataRequestsTable;
+  ticket_counters: TicketCountersTable;
+  tickets: TicketsTable;
+  ticket_events: TicketEventsTable;
+  ticket_messages: TicketMessagesTable;
+}
+
+/** The last ticket number given on a China day (migration 0005). */
+export interface TicketCountersTable {
+  day: string;
+  last: number;
+}
+
+/** How a ticket came to be: 转人工, a complaint, the bot's offer after two misses, an agent taking over a chat. */
+export type TicketSource = 'human' | 'complaint' | 'offer' | 'agent';
+
+/** How urgent a ticket is. */
+export type TicketPriority = 'normal' | 'high' | 'urgent';
+
+/** A request for a person (see src/core/tickets/ and store/README.md). */
+export interface TicketsTable {
+  id: string;
+  /** CF-YYYYMMDD-NNNN, made from `day` and `seq` inside the unit that opens the ticket. */
+  number: string;
+  day: string;
+  seq: number;
+  channel: string;
+  chat_id: string;
+  user_id: string;
+  channel_chat_id: string;
+  channel_user_id: string;
+  chat_kind: ChatKind;
+  user_name: string | null;
+  source: TicketSource;
+  category: string;
+  priority: TicketPriority;
+  state: TicketState;
+  assignee: string | null;
+  version: number;
+  last_change: string;
+  due_at: StoredTime;
+  first_response_due_at: StoredTime;
+  first_response_at: StoredTime | null;
+  /** When the schedule found it past due (and wrote the audit event); null while on time. */
+  overdue_at: StoredTime | null;
+  resolved_at: StoredTime | null;
+  rating: number | null;
+  rating_comment: string | null;
+  /** 1: a supervisor should look (rated 不满意). */
+  flagged: number;
+  created_at: StoredTime;
+  updated_at: StoredTime;
+}
+
+/** The audit trail of tickets: written once, never updated or deleted (triggers refuse it). */
+export interface TicketEventsTable {
+  id: string;
+  ticket_id: string;
+  type: string;
+  actor: string;
+  /** JSON object of details. */
+  data: string;
+  at: StoredTime;
+}
+
+/** What was said on a ticket, both ways: written once, never updated or deleted. */
+export interface TicketMessagesTable {
+  id: string;
+  ticket_id: string;
+  sender: 'user' | 'agent' | 'bot';
+  account_id: string | null;
+  message_id: string | null;
+  transcript: number;
+  text: string;
+  at: StoredTime;
 }
 
 /** A row as read from a table. */

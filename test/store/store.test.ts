@@ -528,7 +528,8 @@ describe.skipIf(PG_URL === null)(
           );
           expect(tables.rows.map((r) => r.table_name)).toEqual([
             'accounts', 'binding_codes', 'channel_pauses', 'chat_topics', 'chats', 'chunfeng_migrations', 'data_requests', 'messages', 'notice_items', 'notice_recipients',
-            'notices', 'outbox', 'pending_suggestions', 'report_days', 'report_kept_days', 'send_budget', 'subscriber_chats', 'subscribers', 'users',
+            'notices', 'outbox', 'pending_suggestions', 'report_days', 'report_kept_days', 'send_budget', 'subscriber_chats', 'subscribers', 'ticket_counters', 'ticket_events',
+            'ticket_messages', 'tickets', 'users',
           ]);
         } finally {
           await Promise.all(stores.map((s) => s.close()));
