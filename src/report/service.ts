@@ -63,9 +63,15 @@ export async function keepFinalDays(store: Store, now: Date, days = 400): Promis
 
 /** The service report of a period, gathered from the store (the same for the API, the console and the command line). */
 export async function serviceReport(store: Store, period: Period, settings: ReportSettings, now: Date = new Date()): Promise<ServiceReport> {
-  const [groups, reads] = await Promise.all([questionGroups(store, period, now), store.report.reads(period)]);
+  const since = new Date(period.to.getTime() - settings.rules.repeatRequester.days * DAY_MS);
+  const [groups, reads, facts, accounts] = await Promise.all([
+    questionGroups(store, period, now), store.report.reads(period), store.report.tickets(period, since), store.accounts.list(),
+  ]);
+  // Staff read people's names, not account ids.
+  const names = new Map(accounts.map((a) => [a.id, a.name]));
+  const named = (id: string | null): string | null => (id === null ? null : (names.get(id) ?? id));
+  const tickets: TicketFact[] = facts.map((t) => ({ ...t, assignee: named(t.assignee), followUpBy: named(t.followUpBy) }));
   const questions = questionFigures(groups);
-  const tickets: TicketFact[] = [];
   return {
     period,
     generatedAt: now,

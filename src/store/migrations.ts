@@ -429,7 +429,44 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.createIndex('data_requests_subject').on('data_requests').column('subject_hash').execute();
     },
   },
+  '0012-tickets-report': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The report reads the tickets registered, first answered, resolved or rated in a period.
+      await db.schema.createIndex('tickets_created').on('tickets').column('created_at').execute();
+      await db.schema.createIndex('tickets_first_response').on('tickets').column('first_response_at').execute();
+      await db.schema.createIndex('tickets_resolved').on('tickets').column('resolved_at').execute();
+      await db.schema.createIndex('ticket_events_type').on('ticket_events').columns(['type', 'at']).execute();
+
+      // A person's deletion (个人信息保护法) keeps the audit trail but not their words: the
+      // append-only rule now lets exactly one update through, the redaction of what a requester said
+      // (the text replaced by REDACTED, the link to the deleted message cleared, a rating's comment
+      // removed), and still refuses every other change and every delete.
+      const redacted = sql.lit(REDACTED);
+      const sameMessage = sql`new.id = old.id and new.ticket_id = old.ticket_id and new.sender = old.sender and new.transcript = old.transcript and new.at = old.at
+        and new.account_id is not distinct from old.account_id and new.message_id is null and (new.text = old.text or (old.sender = 'user' and new.text = ${redacted}))`;
+      const sameEvent = sql`new.id = old.id and new.ticket_id = old.ticket_id and new.type = old.type and new.actor = old.actor and new.at = old.at and old.actor = 'user'`;
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        for (const [table, allowed] of [['ticket_messages', sameMessage], ['ticket_events', sameEvent]] as const) {
+          await sql`drop trigger ${sql.raw(`${table}_append_only`)} on ${sql.table(table)}`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_no_delete`)} before delete on ${sql.table(table)} for each row execute function chunfeng_append_only()`.execute(db);
+          await sql`create function ${sql.raw(`${table}_redact_only`)}() returns trigger language plpgsql as $$
+            begin if ${allowed} then return new; end if;
+            raise exception '% 只能追加，不能修改或删除', tg_table_name using errcode = 'restrict_violation'; end $$`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_redact_only`)} before update on ${sql.table(table)} for each row execute function ${sql.raw(`${table}_redact_only`)}()`.execute(db);
+        }
+      } else {
+        for (const [table, allowed] of [['ticket_messages', sameMessage], ['ticket_events', sameEvent]] as const) {
+          await sql`drop trigger ${sql.raw(`${table}_no_update`)}`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_no_update`)} before update on ${sql.table(table)} when not (${allowed})
+            begin select raise(abort, ${sql.lit(`${table} 只能追加，不能修改或删除`)}); end`.execute(db);
+        }
+      }
+    },
+  },
 };
+
+/** What stands in a ticket's record for the words of a requester whose data was deleted on request. */
+export const REDACTED = '（已按本人要求删除）';
 
 /** Names of the migrations applied, in this database's own table. */
 const BOOKKEEPING = 'chunfeng_migrations';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { CompiledQuery, Kysely, SelectQueryBuilder } from 'kysely';
 import type { Together } from './connect.js';
 import { newId } from './ids.js';
+import { REDACTED } from './migrations.js';
 import { fromStored, toStored, type Database, type DataRequestKind } from './schema.js';
 
 /** A person as a network names them. */
@@ -26,6 +27,11 @@ export interface PersonData {
   readonly codes: { chatId: string; usedAt: string }[];
   /** Notices sent to their private chat, with delivery and read receipt. */
   readonly deliveries: { noticeId: string; title: string; chatId: string; sentAt: string; delivery: string | null; readAt: string | null; remindersSent: number }[];
+  /** Their tickets (转人工, complaints), with what was said on each. */
+  readonly tickets: {
+    number: string; state: string; category: string; chatId: string; createdAt: string; resolvedAt: string | null; rating: number | null; ratingComment: string | null;
+    messages: { from: string; text: string; at: string }[];
+  }[];
 }
 
 /** Rows of each kind an export held or a deletion removed (or anonymized). */
@@ -78,6 +84,9 @@ export interface PeopleRepository {
   /** The log of exports and deletions, newest first. */
   requests(limit: number): Promise<DataRequest[]>;
 }
+
+/** A subquery of chat ids. */
+type ChatIds = SelectQueryBuilder<Database, 'chats', { id: string }>;
 
 /** Ids per IN list: well under the parameter limits of both databases. */
 const ID_CHUNK = 500;
@@ -171,6 +180,14 @@ export function peopleRepository(db: Kysely<Database>, together: Together): Peop
         .where('r.channel_chat_id', '=', key.userId)
         .orderBy('r.created_at')
         .execute();
+      const tickets = await db.selectFrom('tickets').selectAll().where('user_id', '=', user.id).orderBy('created_at').execute();
+      const said = tickets.length === 0 ? [] : await db
+        .selectFrom('ticket_messages')
+        .select(['ticket_id', 'sender', 'text', 'at'])
+        .where('ticket_id', 'in', tickets.map((t) => t.id))
+        .orderBy('at')
+        .orderBy('id')
+        .execute();
       const data: PersonData = {
         person: { channel: user.channel, userId: user.channel_user_id, displayName: user.display_name, firstSeenAt: user.created_at },
         chats: chats.map((c) => ({ chatId: c.channel_chat_id, kind: c.kind, title: c.title })),
@@ -183,6 +200,11 @@ export function peopleRepository(db: Kysely<Database>, together: Together): Peop
         codes: codes.map((c) => ({ chatId: c.used_chat_id ?? key.userId, usedAt: c.used_at ?? '' })),
         deliveries: deliveries.map((d) => ({
           noticeId: d.notice_id, title: d.title, chatId: d.channel_chat_id, sentAt: d.created_at, delivery: d.state, readAt: d.read_at, remindersSent: d.reminders_sent,
+        })),
+        tickets: tickets.map((t) => ({
+          number: t.number, state: t.state, category: t.category, chatId: t.channel_chat_id, createdAt: t.created_at, resolvedAt: t.resolved_at,
+          rating: t.rating, ratingComment: t.rating_comment,
+          messages: said.filter((m) => m.ticket_id === t.id).map((m) => ({ from: m.sender, text: m.text, at: m.at })),
         })),
       };
       await together([log(newId(), 'export', key, by, countsOf(data))]);
@@ -198,8 +220,11 @@ export function peopleRepository(db: Kysely<Database>, together: Together): Peop
       const replies = (await repliesTo(user.id).execute()).map((r) => r.id);
       const chunks = Array.from({ length: Math.ceil(replies.length / ID_CHUNK) }, (_, i) => replies.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK));
       const audit = newId();
+      const now = by.now ?? new Date();
       const named: [string, CompiledQuery][] = [
         ['log', log(audit, 'delete', key, by, {})],
+        ...(await ticketRedaction(db, user.id, privateChats(key), `已删除:${audit}`, now)),
+        ...chunks.map((ids): [string, CompiledQuery] => ['stand-in', db.updateTable('ticket_messages').set({ message_id: null }).where('message_id', 'in', ids).compile()]),
         ...chunks.map((ids): [string, CompiledQuery] => ['outbox', db.deleteFrom('outbox').where('id', 'in', ids).compile()]),
         ...chunks.map((ids): [string, CompiledQuery] => ['messages', db.deleteFrom('messages').where('id', 'in', ids).compile()]),
         ['outbox', db.deleteFrom('outbox').where('chat_id', 'in', privateChats(key)).compile()],
@@ -218,7 +243,7 @@ export function peopleRepository(db: Kysely<Database>, together: Together): Peop
       const results = await together(named.map(([, q]) => q));
       const counts: Record<string, number> = {};
       named.forEach(([name], i) => {
-        if (name !== 'log') counts[name] = (counts[name] ?? 0) + Number(results[i]?.numAffectedRows ?? 0);
+        if (name !== 'log' && name !== 'stand-in') counts[name] = (counts[name] ?? 0) + Number(results[i]?.numAffectedRows ?? 0);
       });
       await db.updateTable('data_requests').set({ counts: JSON.stringify(counts) }).where('id', '=', audit).execute();
       return counts;
@@ -233,6 +258,43 @@ export function peopleRepository(db: Kysely<Database>, together: Together): Peop
   };
 }
 
+/**
+ * The statements that take a person out of their tickets while keeping the tickets and their audit
+ * trail: the ticket points at a stand-in user (and, for their private chat, a stand-in chat) named
+ * `standIn`; their words in it are replaced by REDACTED and the links to the messages about to be
+ * deleted cleared (the only change the append-only rule lets through, migration 0012-tickets-report);
+ * a rating's comment is dropped. Empty when they have no ticket.
+ */
+async function ticketRedaction(db: Kysely<Database>, userId: string, privateChats: ChatIds, standIn: string, now: Date): Promise<[string, CompiledQuery][]> {
+  const tickets = await db.selectFrom('tickets').select(['id', 'channel', 'chat_id', 'chat_kind']).where('user_id', '=', userId).execute();
+  if (tickets.length === 0) return [];
+  const first = tickets[0] as (typeof tickets)[number];
+  const ids = tickets.map((t) => t.id);
+  const userStandIn = newId();
+  const chatStandIn = newId();
+  const rated = await db.selectFrom('ticket_events').select(['id', 'data']).where('ticket_id', 'in', ids).where('actor', '=', 'user').where('type', '=', 'rated').execute();
+  const theirMessages = db.selectFrom('messages').select('id').where((eb) => eb.or([eb('user_id', '=', userId), eb('chat_id', 'in', privateChats)]));
+  return [
+    ['stand-in', db.insertInto('users').values({ id: userStandIn, channel: first.channel, channel_user_id: standIn, display_name: null, created_at: toStored(now) }).compile()],
+    ['tickets', db.updateTable('tickets').set({ user_id: userStandIn, channel_user_id: standIn, user_name: null, rating_comment: null }).where('id', 'in', ids).compile()],
+    // Tickets of their private chat, which is deleted, move to a stand-in chat; those of a group stay in it.
+    ...(tickets.some((t) => t.chat_kind === 'private') ? [
+      ['stand-in', db.insertInto('chats').values({ id: chatStandIn, channel: first.channel, channel_chat_id: standIn, kind: 'private', title: null, created_at: toStored(now), unreachable_at: null, unreachable_reason: null }).compile()],
+      ['stand-in', db.updateTable('tickets').set({ chat_id: chatStandIn, channel_chat_id: standIn }).where('id', 'in', ids).where('chat_id', 'in', privateChats).compile()],
+    ] as [string, CompiledQuery][] : []),
+    ['redacted', db.updateTable('ticket_messages').set({ text: REDACTED, message_id: null }).where('sender', '=', 'user')
+      .where((eb) => eb.or([eb('message_id', 'in', theirMessages), eb.and([eb('message_id', 'is', null), eb('ticket_id', 'in', ids), eb('transcript', '=', 0)])])).compile()],
+    ['stand-in', db.updateTable('ticket_messages').set({ message_id: null }).where('message_id', 'in', theirMessages).compile()],
+    ...rated.map((e): [string, CompiledQuery] => {
+      const { comment: _comment, ...rest } = JSON.parse(e.data) as Record<string, unknown>;
+      return ['stand-in', db.updateTable('ticket_events').set({ data: JSON.stringify(rest) }).where('id', '=', e.id).compile()];
+    }),
+  ];
+}
+
 function countsOf(data: PersonData): RequestCounts {
-  return { messages: data.messages.length, chats: data.chats.length, bindings: data.bindings.length, topics: data.topics.length, codes: data.codes.length, deliveries: data.deliveries.length };
+  return {
+    messages: data.messages.length, chats: data.chats.length, bindings: data.bindings.length, topics: data.topics.length, codes: data.codes.length,
+    deliveries: data.deliveries.length, tickets: data.tickets.length,
+  };
 }

@@ -1,8 +1,10 @@
 import { sql, type Kysely } from 'kysely';
-import { PICKED, QUESTION_REASONS, type OfficeReads, type QuestionGroup } from '../core/report/figures.js';
+import { PICKED, QUESTION_REASONS, type OfficeReads, type QuestionGroup, type TicketFact } from '../core/report/figures.js';
+import type { TicketCategory } from '../core/tickets/intent.js';
+import type { Rating } from '../core/tickets/lifecycle.js';
 import { startOfChinaDay, type Period } from '../core/report/period.js';
 import type { Together } from './connect.js';
-import { toStored, type Database } from './schema.js';
+import { fromStored, toStored, type Database } from './schema.js';
 
 const DAY_MS = 86_400_000;
 
@@ -27,7 +29,17 @@ export interface ReportRepository {
   kept(first: string, last: string): Promise<QuestionGroup[]>;
   /** Recipients of the notices sent in the period, and how many of them read, by office. */
   reads(period: Period): Promise<OfficeReads[]>;
+  /**
+   * The tickets registered from `since` (the repeat-requester window, or the period's start if
+   * earlier) to the period's end, and those first answered, resolved or rated in the period; with
+   * the time of their last rating and the first action of a person after it (the follow-up).
+   * Assignees and follow-up actors are account ids.
+   */
+  tickets(period: Period, since: Date): Promise<TicketFact[]>;
 }
+
+/** What a ticket is as a step in the window of countDay: no message reason is ever this. */
+const TICKET_STEP = '(ticket)';
 
 /** The question reasons as SQL literals: a partial index serves only literals (store/README.md). */
 const QUESTION_LIST = sql.join(QUESTION_REASONS.map((r) => sql.lit(r)));
@@ -46,18 +58,27 @@ export function reportRepository(db: Kysely<Database>, together: Together): Repo
       const from = toStored(start);
       const to = toStored(new Date(start.getTime() + DAY_MS));
       const until = toStored(new Date(start.getTime() + 2 * DAY_MS));
-      // The window runs over decided messages only, so chatter between an offer and its pick does
-      // not hide the pick; the messages_decided index holds exactly those rows, ordered by time.
+      // Each asker's steps in a chat: decided messages (chatter between an offer and its pick must not
+      // hide the pick; the messages_decided index holds exactly these rows) and the tickets they opened.
       const { rows } = await sql<{ utc_hour: string; reason: string; picked: number; escalated: number; count: number | string }>`
         select substr(d.created_at, 12, 2) as utc_hour, d.reason, d.picked, d.escalated, count(*) as count from (
           select s.created_at, s.reason,
                  case when s.next_step = ${sql.lit(PICKED)} then 1 else 0 end as picked,
-                 0 as escalated
+                 case when s.next_step = ${sql.lit(TICKET_STEP)} or (s.next_step = ${sql.lit(PICKED)} and s.step_after = ${sql.lit(TICKET_STEP)}) then 1 else 0 end as escalated
           from (
-            select m.reason, m.created_at,
-                   lead(m.reason) over (partition by m.chat_id, m.user_id order by m.created_at, m.id) as next_step
-            from messages m
-            where m.direction = 'in' and m.answered is not null and m.created_at >= ${from} and m.created_at < ${until}
+            select e.reason, e.created_at,
+                   lead(e.reason) over w as next_step,
+                   lead(e.reason, 2) over w as step_after
+            from (
+              select m.chat_id, m.user_id, m.reason, m.created_at, m.id
+              from messages m
+              where m.direction = 'in' and m.answered is not null and m.created_at >= ${from} and m.created_at < ${until}
+              union all
+              select t.chat_id, t.user_id, ${sql.lit(TICKET_STEP)}, t.created_at, t.id
+              from tickets t
+              where t.created_at >= ${from} and t.created_at < ${until}
+            ) e
+            window w as (partition by e.chat_id, e.user_id order by e.created_at, e.id)
           ) s
           where s.created_at < ${to} and s.reason in (${QUESTION_LIST})
         ) d
@@ -100,6 +121,33 @@ export function reportRepository(db: Kysely<Database>, together: Together): Repo
         .groupBy('office')
         .execute();
       return rows.map((r) => ({ office: r.office, targeted: Number(r.targeted), read: Number(r.read) }));
+    },
+
+    async tickets(period, since) {
+      const from = toStored(period.from);
+      const to = toStored(period.to);
+      const inPeriod = (column: 'first_response_at' | 'resolved_at') => sql`(t.${sql.raw(column)} >= ${from} and t.${sql.raw(column)} < ${to})`;
+      const { rows } = await sql<{
+        number: string; category: string; channel: string; channel_user_id: string; user_name: string | null; assignee: string | null; created_at: string;
+        first_response_at: string | null; resolved_at: string | null; rating: number | null; rated_at: string | null; follow_up_at: string | null; follow_up_by: string | null;
+      }>`
+        select r.*,
+               (select f.at from ticket_events f where f.ticket_id = r.id and f.at > r.rated_at and f.actor not in ('user', 'system') order by f.at, f.id limit 1) as follow_up_at,
+               (select f.actor from ticket_events f where f.ticket_id = r.id and f.at > r.rated_at and f.actor not in ('user', 'system') order by f.at, f.id limit 1) as follow_up_by
+        from (
+          select t.id, t.number, t.category, t.channel, t.channel_user_id, t.user_name, t.assignee, t.created_at, t.first_response_at, t.resolved_at, t.rating,
+                 (select max(e.at) from ticket_events e where e.ticket_id = t.id and e.type = 'rated') as rated_at
+          from tickets t
+          where (t.created_at >= ${toStored(since < period.from ? since : period.from)} and t.created_at < ${to})
+             or ${inPeriod('first_response_at')} or ${inPeriod('resolved_at')}
+             or t.id in (select e.ticket_id from ticket_events e where e.type = 'rated' and e.at >= ${from} and e.at < ${to})
+        ) r`.execute(db);
+      const at = (text: string | null): Date | null => (text === null ? null : fromStored(text));
+      return rows.map((r) => ({
+        number: r.number, category: r.category as TicketCategory, channel: r.channel, userId: r.channel_user_id, userName: r.user_name, assignee: r.assignee,
+        createdAt: fromStored(r.created_at), firstResponseAt: at(r.first_response_at), resolvedAt: at(r.resolved_at),
+        rating: r.rating === null ? null : (Number(r.rating) as Rating), ratedAt: at(r.rated_at), followUpAt: at(r.follow_up_at), followUpBy: r.follow_up_by,
+      }));
     },
   };
 }

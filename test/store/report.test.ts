@@ -7,7 +7,7 @@ import { DEFAULT_TICKET_RULES } from '../../src/core/tickets/rules.js';
 import { WEEKDAYS_ONLY } from '../../src/core/tickets/workdays.js';
 import { keepFinalDays, serviceReport } from '../../src/report/service.js';
 import { BOTH_DATABASES } from '../helpers/databases.js';
-import { eachTestStore } from '../helpers/store.js';
+import { eachTestStore, insertTicket, insertTicketEvent } from '../helpers/store.js';
 import { uscc } from '../helpers/taxpayers.js';
 
 const week = parseWeek('2026-W48');
@@ -81,6 +81,37 @@ describe.each(BOTH_DATABASES)('service report figures from the store ($label)', 
     expect([...(await db.store.report.keptDays('2026-11-01', '2026-11-30'))].sort()).toEqual(['2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20']);
     expect(await db.store.report.kept('2026-11-20', '2026-11-20')).toEqual([{ hour: 10, reason: 'answered', picked: false, escalated: false, count: 1 }]);
     expect(await keepFinalDays(db.store, bj('2026-11-22T13:00:00'), 5)).toBe(0);
+  });
+
+  test('tickets: escalation from an answer or a picked offer, SLA in working days, medians, CSAT and the 不满意 follow-up', async () => {
+    const group = await db.store.identities.upsertChat({ channel: 'telegram', channelChatId: '-100', kind: 'group' });
+    const chat = { channel: 'telegram', id: group };
+    const [u1, u2, u3] = await Promise.all(['1', '2', '3'].map((id) => db.store.identities.upsertUser({ channel: 'telegram', channelUserId: id, displayName: `用户${id}` }))) as [string, string, string];
+    const { account } = await db.store.accounts.create('李科长', 'staff');
+    // u1: answered, then asks for a person; u2: picks from an offer, then asks for a person; u3: answered, content.
+    await say(chat, u1, '2026-11-23T09:00:00', 'answered', 1);
+    await say(chat, u2, '2026-11-24T10:00:00', 'uncertain', 2);
+    await say(chat, u2, '2026-11-24T10:01:00', PICKED, 3);
+    await say(chat, u3, '2026-11-25T09:00:00', 'answered', 4);
+    const base = { chatId: group, channelChatId: '-100', chatKind: 'group' as const };
+    await insertTicket(db.raw, {
+      ...base, id: 't1', number: 'CF-20261123-0001', userId: u1, channelUserId: '1', createdAt: bj('2026-11-23T09:05:00'), state: 'followed_up', assignee: account.id,
+      firstResponseAt: bj('2026-11-23T10:00:00'), resolvedAt: bj('2026-11-24T09:00:00'), rating: 3,
+    });
+    await insertTicketEvent(db.raw, 't1', 'rated', 'user', bj('2026-11-24T10:00:00'), { rating: 3 });
+    await insertTicketEvent(db.raw, 't1', 'reopened', account.id, bj('2026-11-25T09:00:00'));
+    await insertTicket(db.raw, { ...base, id: 't2', number: 'CF-20261124-0001', userId: u2, channelUserId: '2', createdAt: bj('2026-11-24T10:03:00'), category: '服务态度类' });
+
+    const report = await serviceReport(db.store, W48, { calendar: WEEKDAYS_ONLY, rules: DEFAULT_TICKET_RULES }, bj('2026-12-02T09:00:00'));
+    expect(report.questions).toMatchObject({ total: 3, accepted: 1, deflection: { count: 1, of: 3 } });
+    const t = report.tickets;
+    expect(t.escalation).toEqual({ count: 2, of: 3, rate: 0.6667 });
+    expect(t.byCategory).toEqual([{ key: '服务态度类', count: 1 }, { key: '政策咨询类', count: 1 }]);
+    expect(t.sla.firstResponse).toEqual({ count: 1, of: 2, rate: 0.5, running: 0 });
+    expect(t.sla.resolution).toEqual({ count: 1, of: 1, rate: 1, running: 1 });
+    expect([t.medianFirstResponseMinutes, t.medianResolutionMinutes]).toEqual([55, 1435]);
+    expect(t.csat.map((c) => c.count)).toEqual([0, 0, 1]);
+    expect(t.dissatisfied).toEqual([{ number: 'CF-20261123-0001', category: '政策咨询类', assignee: '李科长', ratedAt: bj('2026-11-24T10:00:00'), followUpAt: bj('2026-11-25T09:00:00'), followUpBy: '李科长' }]);
   });
 
   test('read rates by office count the recipients of notices sent in the period', async () => {

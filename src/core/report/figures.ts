@@ -122,7 +122,7 @@ export interface Count {
 function countBy<T>(items: readonly T[], key: (item: T) => string): Count[] {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return [...counts].map(([k, count]) => ({ key: k, count })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+  return [...counts].map(([k, count]) => ({ key: k, count })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key, 'zh-CN'));
 }
 
 /** The middle value (the mean of the two middle ones for an even count); null for none. */
@@ -242,7 +242,7 @@ export const NO_OFFICE = '（未填分局）';
 export function readRates(rows: readonly OfficeReads[]): { readonly byOffice: { office: string; targeted: number; read: number; readRate: number | null }[]; readonly total: Share } {
   const byOffice = rows
     .map((r) => ({ office: r.office ?? NO_OFFICE, targeted: r.targeted, read: r.read, readRate: share(r.read, r.targeted).rate }))
-    .sort((a, b) => (a.readRate ?? 2) - (b.readRate ?? 2) || a.office.localeCompare(b.office));
+    .sort((a, b) => (a.readRate ?? 2) - (b.readRate ?? 2) || a.office.localeCompare(b.office, 'zh-CN'));
   return { byOffice, total: share(rows.reduce((n, r) => n + r.read, 0), rows.reduce((n, r) => n + r.targeted, 0)) };
 }
 
