@@ -25,6 +25,8 @@ import accounts from './routes/accounts.js';
 import subscribers from './routes/subscribers.js';
 import notices from './routes/notices.js';
 import insight from './routes/insight.js';
+import report from './routes/report.js';
+import people from './routes/people.js';
 import web from './routes/web.js';
 import metrics from './routes/metrics.js';
 import { VERSION } from './version.js';
@@ -140,6 +142,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(accounts);
   await fastify.register(subscribers, { bindingCodeDays: opts.config.bindingCodeDays });
   await fastify.register(notices);
+  await fastify.register(report, { knowledgeDir: opts.config.knowledgeDir });
+  await fastify.register(people);
   await fastify.register(tickets);
   await fastify.register(events);
   await fastify.register(insight);

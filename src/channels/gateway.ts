@@ -6,6 +6,7 @@ import { decide, quoteReply, type Decision } from '../core/conversation/dialog.j
 import { ackReply, beijingTime, decideAck, readAck, readButtonNotice, type ReadAck } from '../core/notices/delivery.js';
 import { FLOOD_WARNING, type OfficeContact } from '../core/conversation/format.js';
 import { cleanInbound } from '../core/conversation/inbound.js';
+import { PICKED } from '../core/report/figures.js';
 import type { Channel, InboundMessage, OutboundMessage } from '../core/conversation/types.js';
 import type { Metrics } from '../metrics.js';
 import { newId } from '../store/ids.js';
@@ -20,7 +21,7 @@ const MEDIA_LABELS: Readonly<Record<string, string>> = { image: '图片', video:
 const IDENTITY_CACHE_SIZE = 10_000;
 
 /** How long an offer of suggestions stays open for "reply 1-3". */
-const SUGGESTION_TTL_MS = 30 * 60_000;
+export const SUGGESTION_TTL_MS = 30 * 60_000;
 
 /** The first rejection among settled results, if any. */
 function firstFailure(results: readonly PromiseSettledResult<unknown>[]): PromiseRejectedResult | undefined {
@@ -162,7 +163,8 @@ export class Gateway {
       const answer = decision.kind === 'reply' ? decision.answer : null;
       const inbound = {
         channel: msg.channel, chatId, userId, direction: 'in' as const, channelMessageId: msg.messageId, text: msg.text, at: msg.at,
-        decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason, questionKey: index.questionKey(answer.q) } : null,
+        // A pick is recorded as such: the report counts it as an offer taken, not as a new question.
+        decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: decision.kind === 'reply' && decision.topic === 'pick' ? PICKED : answer.reason, questionKey: index.questionKey(answer.q) } : null,
       };
       if (decision.kind === 'ignore') {
         // Chatter is stored and leaves an offer as it was (and expiring when it was due).

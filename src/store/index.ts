@@ -10,6 +10,8 @@ import { intakeRepository, type IntakeRepository } from './intake.js';
 import { messageRepository, type MessageRepository } from './messages.js';
 import { noticeRepository, type NoticeRepository } from './notices.js';
 import { outboxRepository, type OutboxRepository } from './outbox.js';
+import { peopleRepository, type PeopleRepository } from './people.js';
+import { reportRepository, type ReportRepository } from './report.js';
 import { subscriberRepository, type SubscriberRepository } from './subscribers.js';
 import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
 import { localFeed, postgresFeed } from './ticket-feed.js';
@@ -28,6 +30,9 @@ export type { Intake, IntakeRepository, IntakeResult } from './intake.js';
 export type { Decision, MessageRepository, NewMessage, StoredMessage } from './messages.js';
 export type { NoticeRepository, NoticeSummary, StoredNotice, StoredRecipient } from './notices.js';
 export { OUTBOX_PRIORITY } from './outbox.js';
+export type { DataRequest, PeopleRepository, PersonData, PersonKey, PersonMatch, RequestBy, RequestCounts } from './people.js';
+export { maskUserId } from './people.js';
+export type { ReportRepository } from './report.js';
 export type { ClaimedItem, NewOutboxItem, Outcome, OutboxDepth, OutboxItem, OutboxPayload, OutboxRepository, Rate } from './outbox.js';
 export type { AccountRole, ChatKind, Direction, LinkVia, OutboxState } from './schema.js';
 export type { Facets, LinkedChat, StoredProfile, SubscriberFilter, SubscriberRepository, UpsertOutcome } from './subscribers.js';
@@ -54,6 +59,10 @@ export interface Store {
   readonly subscribers: SubscriberRepository;
   readonly bindings: BindingRepository;
   readonly notices: NoticeRepository;
+  /** The rows the service report is computed from. */
+  readonly report: ReportRepository;
+  /** A person's data on request: export, delete, and the log of both. */
+  readonly people: PeopleRepository;
   /** Requests for a person, their conversation and audit trail. */
   readonly tickets: TicketRepository;
   /** Resolves once ticket changes are being heard (the live feed's connection on PostgreSQL). */
@@ -91,6 +100,8 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     subscribers: subscriberRepository(db),
     bindings: bindingRepository(db),
     notices: noticeRepository(db),
+    report: reportRepository(db, together),
+    people: peopleRepository(db, together),
     tickets,
     listening: () => feed.listening(),
     delivery: deliveryRepository(db),

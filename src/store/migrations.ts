@@ -479,7 +479,94 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       }
     },
   },
+  '0012-report': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The service report's question figures read the decided inbound messages of a period: a
+      // partial index holding only those rows, with every column the report's window needs, so
+      // the query never touches the table (chatter and the bot's own messages are most rows).
+      await db.schema
+        .createIndex('messages_decided')
+        .on('messages')
+        .columns(['created_at', 'chat_id', 'user_id', 'reason', 'id'])
+        .where(sql.ref('direction'), '=', 'in')
+        .where(sql.ref('answered'), 'is not', null)
+        .execute();
+      // A person's data: their messages, found by user.
+      await db.schema.createIndex('messages_user').on('messages').columns(['user_id', 'created_at']).execute();
+      // Each Beijing day's question figures, kept once final (store/report.ts), and which days are.
+      await db.schema
+        .createTable('report_days')
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('hour', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('picked', 'integer', (c) => c.notNull())
+        .addColumn('escalated', 'integer', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('report_days_pkey', ['day', 'hour', 'reason', 'picked', 'escalated'])
+        .execute();
+      await db.schema
+        .createTable('report_kept_days')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('kept_at', 'text', (c) => c.notNull())
+        .execute();
+      // Notices sent in a period, for read rates by office.
+      await db.schema.createIndex('notice_recipients_created').on('notice_recipients').columns(['created_at', 'office', 'read_at']).execute();
+
+      // Who exported or deleted whose data, when, and what it covered: kept when the data is gone.
+      await db.schema
+        .createTable('data_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('export', 'delete')`))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('subject_hash', 'text', (c) => c.notNull())
+        .addColumn('subject_hint', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('counts', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('data_requests_created').on('data_requests').columns(['created_at', 'id']).execute();
+      await db.schema.createIndex('data_requests_subject').on('data_requests').column('subject_hash').execute();
+    },
+  },
+  '0012-tickets-report': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The report reads the tickets registered, first answered, resolved or rated in a period.
+      await db.schema.createIndex('tickets_created').on('tickets').column('created_at').execute();
+      await db.schema.createIndex('tickets_first_response').on('tickets').column('first_response_at').execute();
+      await db.schema.createIndex('tickets_resolved').on('tickets').column('resolved_at').execute();
+      await db.schema.createIndex('ticket_events_type').on('ticket_events').columns(['type', 'at']).execute();
+
+      // A person's deletion (个人信息保护法) keeps the audit trail but not their words: the
+      // append-only rule now lets exactly one update through, the redaction of what a requester said
+      // (the text replaced by REDACTED, the link to the deleted message cleared, a rating's comment
+      // removed), and still refuses every other change and every delete.
+      const redacted = sql.lit(REDACTED);
+      const sameMessage = sql`new.id = old.id and new.ticket_id = old.ticket_id and new.sender = old.sender and new.transcript = old.transcript and new.at = old.at
+        and new.account_id is not distinct from old.account_id and new.message_id is null and (new.text = old.text or (old.sender = 'user' and new.text = ${redacted}))`;
+      const sameEvent = sql`new.id = old.id and new.ticket_id = old.ticket_id and new.type = old.type and new.actor = old.actor and new.at = old.at and old.actor = 'user'`;
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        for (const [table, allowed] of [['ticket_messages', sameMessage], ['ticket_events', sameEvent]] as const) {
+          await sql`drop trigger ${sql.raw(`${table}_append_only`)} on ${sql.table(table)}`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_no_delete`)} before delete on ${sql.table(table)} for each row execute function chunfeng_append_only()`.execute(db);
+          await sql`create function ${sql.raw(`${table}_redact_only`)}() returns trigger language plpgsql as $$
+            begin if ${allowed} then return new; end if;
+            raise exception '% 只能追加，不能修改或删除', tg_table_name using errcode = 'restrict_violation'; end $$`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_redact_only`)} before update on ${sql.table(table)} for each row execute function ${sql.raw(`${table}_redact_only`)}()`.execute(db);
+        }
+      } else {
+        for (const [table, allowed] of [['ticket_messages', sameMessage], ['ticket_events', sameEvent]] as const) {
+          await sql`drop trigger ${sql.raw(`${table}_no_update`)}`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_no_update`)} before update on ${sql.table(table)} when not (${allowed})
+            begin select raise(abort, ${sql.lit(`${table} 只能追加，不能修改或删除`)}); end`.execute(db);
+        }
+      }
+    },
+  },
 };
+
+/** What stands in a ticket's record for the words of a requester whose data was deleted on request. */
+export const REDACTED = '（已按本人要求删除）';
 
 /** Names of the migrations applied, in this database's own table. */
 const BOOKKEEPING = 'chunfeng_migrations';

@@ -323,6 +323,46 @@ export interface KnowledgeRevisionsTable {
   created_at: StoredTime;
 }
 
+/** One Beijing day's questions of one hour, reason and next step, counted once final (store/report.ts). */
+export interface ReportDaysTable {
+  day: string;
+  /** Beijing time, 0-23. */
+  hour: number;
+  reason: string;
+  picked: number;
+  escalated: number;
+  count: number;
+}
+
+/** The days whose counts are in `report_days` (a day without questions has no rows there, but is kept). */
+export interface ReportKeptDaysTable {
+  day: string;
+  kept_at: StoredTime;
+}
+
+/** What was done with a person's data on request (个人信息保护法): exported, or deleted. */
+export type DataRequestKind = 'export' | 'delete';
+
+/**
+ * One export or deletion of a person's data: who did it, when, and how many rows of each kind it
+ * covered. The person is named by a SHA-256 of channel and user id (so staff can check whether a
+ * given person's request was handled) and a masked hint, never in clear: the log outlives the data.
+ */
+export interface DataRequestsTable {
+  id: string;
+  kind: DataRequestKind;
+  channel: string;
+  subject_hash: string;
+  subject_hint: string;
+  /** `account:<id>` for the console and the API, `cli:<login>` for the command line. */
+  actor: string;
+  /** The request's reference or reason, as staff typed it. */
+  note: string | null;
+  /** JSON object: rows of each kind exported or deleted. */
+  counts: string;
+  created_at: StoredTime;
+}
+
 /** The whole schema as Kysely sees it; every row type in the store derives from this. */
 export interface Database {
   users: UsersTable;
@@ -346,6 +386,9 @@ export interface Database {
   inbox_keys: InboxKeysTable;
   inbox_decisions: InboxDecisionsTable;
   knowledge_revisions: KnowledgeRevisionsTable;
+  report_days: ReportDaysTable;
+  report_kept_days: ReportKeptDaysTable;
+  data_requests: DataRequestsTable;
   ticket_counters: TicketCountersTable;
   tickets: TicketsTable;
   ticket_events: TicketEventsTable;

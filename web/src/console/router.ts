@@ -13,6 +13,9 @@ import TicketsPage from './pages/TicketsPage.vue';
 import TicketPage from './pages/TicketPage.vue';
 import HotBoardPage from './pages/HotBoardPage.vue';
 import UnansweredPage from './pages/UnansweredPage.vue';
+import ReportPage from './pages/ReportPage.vue';
+import ReportPrintPage from './pages/ReportPrintPage.vue';
+import PeoplePage from './pages/PeoplePage.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -48,9 +51,13 @@ export const router = createRouter({
         { path: 'notices/:id', name: 'notice', component: NoticeDetailPage, meta: { title: '通知', staff: true } },
         { path: 'hot', name: 'hot', component: HotBoardPage, meta: { title: '热搜榜', staff: true } },
         { path: 'unanswered', name: 'unanswered', component: UnansweredPage, meta: { title: '待解答', staff: true } },
+        { path: 'report', name: 'report', component: ReportPage, meta: { title: '服务报告', staff: true } },
+        { path: 'people', name: 'people', component: PeoplePage, meta: { title: '个人信息', staff: true } },
         { path: 'accounts', name: 'accounts', component: AccountsPage, meta: { title: '账号管理', admin: true } },
       ],
     },
+    // Outside the console's frame: a page laid out for paper.
+    { path: '/report/print', name: 'report-print', component: ReportPrintPage, meta: { title: '打印服务报告', staff: true } },
     { path: '/:rest(.*)*', redirect: { name: 'home' } },
   ],
 });
