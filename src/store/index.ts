@@ -2,12 +2,16 @@ import { sql } from 'kysely';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { bindingRepository, type BindingRepository } from './bindings.js';
 import { budgetRepository, type BudgetRepository } from './budget.js';
+import { deliveryRepository, type DeliveryRepository } from './delivery.js';
 import { connect, type ConnectOptions, type StoreKind } from './connect.js';
 import { identityRepository, type IdentityRepository } from './identities.js';
+import { insightRepository, type InsightRepository } from './insight.js';
 import { intakeRepository, type IntakeRepository } from './intake.js';
 import { messageRepository, type MessageRepository } from './messages.js';
 import { noticeRepository, type NoticeRepository } from './notices.js';
 import { outboxRepository, type OutboxRepository } from './outbox.js';
+import { peopleRepository, type PeopleRepository } from './people.js';
+import { reportRepository, type ReportRepository } from './report.js';
 import { subscriberRepository, type SubscriberRepository } from './subscribers.js';
 import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
 import { localFeed, postgresFeed } from './ticket-feed.js';
@@ -18,12 +22,17 @@ export { newToken } from './accounts.js';
 export type { BindingRepository, IssuedCode, Redemption } from './bindings.js';
 export { BINDING_LIMITS } from './bindings.js';
 export type { BudgetRepository } from './budget.js';
+export type { DeliveryRecord, DeliveryRepository, ReadOutcome, Round, Unqueued } from './delivery.js';
 export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
 export type { Chat, ChatIdentity, IdentityRepository, User, UserIdentity } from './identities.js';
+export type { BoardChat, BoardFilter, BoardMessage, InboxDecision, InsightRepository, KnowledgeRevision, NewInboxDecision } from './insight.js';
 export type { Intake, IntakeRepository, IntakeResult } from './intake.js';
 export type { Decision, MessageRepository, NewMessage, StoredMessage } from './messages.js';
 export type { NoticeRepository, NoticeSummary, StoredNotice, StoredRecipient } from './notices.js';
 export { OUTBOX_PRIORITY } from './outbox.js';
+export type { DataRequest, PeopleRepository, PersonData, PersonKey, PersonMatch, RequestBy, RequestCounts } from './people.js';
+export { maskUserId } from './people.js';
+export type { ReportRepository } from './report.js';
 export type { ClaimedItem, NewOutboxItem, Outcome, OutboxDepth, OutboxItem, OutboxPayload, OutboxRepository, Rate } from './outbox.js';
 export type { AccountRole, ChatKind, Direction, LinkVia, OutboxState } from './schema.js';
 export type { Facets, LinkedChat, StoredProfile, SubscriberFilter, SubscriberRepository, UpsertOutcome } from './subscribers.js';
@@ -50,10 +59,18 @@ export interface Store {
   readonly subscribers: SubscriberRepository;
   readonly bindings: BindingRepository;
   readonly notices: NoticeRepository;
+  /** The rows the service report is computed from. */
+  readonly report: ReportRepository;
+  /** A person's data on request: export, delete, and the log of both. */
+  readonly people: PeopleRepository;
   /** Requests for a person, their conversation and audit trail. */
   readonly tickets: TicketRepository;
   /** Resolves once ticket changes are being heard (the live feed's connection on PostgreSQL). */
   listening(): Promise<void>;
+  /** Sending notices: queueing, read receipts, reminder rounds, the report's rows. */
+  readonly delivery: DeliveryRepository;
+  /** The hot-questions board, the unanswered inbox, knowledge revisions and retention. */
+  readonly insight: InsightRepository;
   /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the file or the connection pool; calling it again does nothing. */
@@ -73,7 +90,8 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
   return {
     kind,
     identities: identityRepository(db),
-    messages: messageRepository(db),
+    messages: messageRepository(db, together),
+    insight: insightRepository(db, together),
     intake: intakeRepository(db, together, (ids) => feed.committed(ids)),
     outbox: outboxRepository(db, kind, together),
     suggestions: suggestionRepository(db),
@@ -82,8 +100,11 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     subscribers: subscriberRepository(db),
     bindings: bindingRepository(db),
     notices: noticeRepository(db),
+    report: reportRepository(db, together),
+    people: peopleRepository(db, together),
     tickets,
     listening: () => feed.listening(),
+    delivery: deliveryRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -39,7 +39,7 @@ describe.skipIf(!HAS_CHROMIUM)(`the console in chromium${CHROMIUM_NOTE}`, () => 
     await page.getByRole('heading', { name: '您好，管理员' }).waitFor();
     await expect(page.locator('[data-test="me-name"]').innerText()).resolves.toBe('管理员');
     await expect(page.locator('.el-descriptions').innerText()).resolves.toMatch(/角色\s+管理员（管理账号，可使用全部功能）/);
-    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '工单', '纳税人', '通知', '账号管理']);
+    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '工单', '纳税人', '通知', '热搜榜', '待解答', '服务报告', '个人信息', '账号管理']);
     await shot('console-home');
   });
 

@@ -85,3 +85,21 @@ export const TICKET_SOURCE_LABELS: Readonly<Record<string, string>> = { human: '
 export const DELIVERY_LABELS: Readonly<Record<string, string>> = {
   pending: '等待发送', sending: '发送中', sent: '已送达', failed: '发送失败', expired: '过期未发', unreachable: '无法送达',
 };
+
+/** A rate (0-1) as a percentage with one decimal: 87.5%; — when there was nothing to count. */
+export function formatRate(rate: number | null): string {
+  return rate === null ? '—' : `${(Math.round(rate * 1000) / 10).toFixed(1)}%`;
+}
+
+/** Minutes as a clerk reads them: 45 分钟, 3.5 小时, 2.1 天; — for none. */
+export function formatMinutes(minutes: number | null): string {
+  if (minutes === null) return '—';
+  if (minutes < 60) return `${minutes} 分钟`;
+  if (minutes < 24 * 60) return `${(minutes / 60).toFixed(1)} 小时`;
+  return `${(minutes / 1440).toFixed(1)} 天`;
+}
+
+/** An hour of the day as a span: 09:00-10:00. */
+export function formatHourSpan(hour: number): string {
+  return `${String(hour).padStart(2, '0')}:00-${String(hour + 1).padStart(2, '0')}:00`;
+}

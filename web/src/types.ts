@@ -243,3 +243,125 @@ export interface TicketDetail extends Ticket {
   readonly messages: TicketMessage[];
   readonly events: TicketEvent[];
 }
+
+/** A row of GET /api/insight/hot. */
+export interface HotTopic {
+  readonly id: string;
+  readonly title: string;
+  readonly count: number;
+  readonly previous: number;
+  readonly change: number;
+}
+
+/** GET /api/insight/hot. */
+export interface HotBoard {
+  readonly period: 'day' | 'week' | 'month';
+  readonly from: string;
+  readonly to: string;
+  readonly previousFrom: string;
+  readonly topics: HotTopic[];
+}
+
+/** GET /api/insight/filters. */
+export interface BoardFilters {
+  readonly offices: string[];
+  readonly chats: { readonly id: string; readonly channel: string; readonly kind: string; readonly title: string | null; readonly office: string | null }[];
+}
+
+/** A question behind a board row. */
+export interface BoardMessage {
+  readonly id: string;
+  readonly channel: string;
+  readonly chat: { readonly id: string; readonly title: string | null };
+  readonly text: string;
+  readonly score: number | null;
+  readonly at: string;
+}
+
+/** A group of GET /api/insight/unanswered. */
+export interface InboxGroup {
+  readonly id: string;
+  readonly count: number;
+  readonly examples: string[];
+  readonly keys: string[];
+  readonly firstAt: string;
+  readonly lastAt: string;
+}
+
+/** A decision of GET /api/insight/decisions. */
+export interface InboxDecision {
+  readonly id: string;
+  readonly state: 'attached' | 'dismissed';
+  readonly entry: string | null;
+  readonly title: string | null;
+  readonly examples: string[];
+  readonly decidedAt: string;
+  readonly decidedBy: { readonly id: string; readonly name: string } | null;
+  readonly answeredSince: number;
+  readonly declinedSince: number;
+}
+
+/** A finding of POST /api/insight/drafts/check. */
+export interface DraftProblem {
+  readonly line: number;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}
+
+/** A share: count out of `of`; `rate` 0-1, null when there was nothing to count. */
+export interface Share {
+  readonly count: number;
+  readonly of: number;
+  readonly rate: number | null;
+}
+
+/** GET /api/insight/report: the service report of a period. */
+export interface ServiceReport {
+  readonly period: { readonly label: string; readonly from: string; readonly to: string; readonly firstDay: string; readonly lastDay: string };
+  readonly generatedAt: string;
+  readonly questions: {
+    readonly total: number;
+    readonly answered: number;
+    readonly referred: number;
+    readonly offered: number;
+    readonly accepted: number;
+    readonly declined: number;
+    readonly deflection: Share;
+    readonly acceptance: Share;
+  };
+  readonly tickets: {
+    readonly total: number;
+    readonly escalation: Share;
+    readonly byCategory: { readonly key: string; readonly count: number }[];
+    readonly byChannel: { readonly key: string; readonly count: number }[];
+    readonly sla: { readonly firstResponse: Share & { readonly running: number }; readonly resolution: Share & { readonly running: number } };
+    readonly medianFirstResponseMinutes: number | null;
+    readonly medianResolutionMinutes: number | null;
+    readonly csat: { readonly rating: number; readonly label: string; readonly count: number; readonly rate: number | null }[];
+    readonly dissatisfied: { readonly number: string; readonly category: string; readonly assignee: string | null; readonly ratedAt: string; readonly followUpAt: string | null; readonly followUpBy: string | null }[];
+    readonly repeatRequesters: { readonly userId: string; readonly userName: string | null; readonly channel: string; readonly tickets: number }[];
+  };
+  readonly reads: { readonly total: Share; readonly byOffice: { readonly office: string; readonly targeted: number; readonly read: number; readonly readRate: number | null }[] };
+  readonly hours: number[];
+  readonly busiest: { readonly hour: number; readonly count: number }[];
+}
+
+/** A person found by GET /api/people. */
+export interface PersonMatch {
+  readonly channel: string;
+  readonly user: string;
+  readonly displayName: string | null;
+  readonly firstSeenAt: string;
+}
+
+/** One export or deletion in GET /api/people/requests. */
+export interface DataRequest {
+  readonly id: string;
+  readonly kind: 'export' | 'delete';
+  readonly channel: string;
+  readonly subject: string;
+  readonly by: string;
+  readonly note: string | null;
+  readonly counts: Record<string, number>;
+  readonly at: string;
+}

@@ -11,6 +11,11 @@ import NoticeComposePage from './pages/NoticeComposePage.vue';
 import NoticeDetailPage from './pages/NoticeDetailPage.vue';
 import TicketsPage from './pages/TicketsPage.vue';
 import TicketPage from './pages/TicketPage.vue';
+import HotBoardPage from './pages/HotBoardPage.vue';
+import UnansweredPage from './pages/UnansweredPage.vue';
+import ReportPage from './pages/ReportPage.vue';
+import ReportPrintPage from './pages/ReportPrintPage.vue';
+import PeoplePage from './pages/PeoplePage.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -44,9 +49,15 @@ export const router = createRouter({
         { path: 'notices', name: 'notices', component: NoticesPage, meta: { title: '通知', staff: true } },
         { path: 'notices/new', name: 'notice-new', component: NoticeComposePage, meta: { title: '新建通知', staff: true } },
         { path: 'notices/:id', name: 'notice', component: NoticeDetailPage, meta: { title: '通知', staff: true } },
+        { path: 'hot', name: 'hot', component: HotBoardPage, meta: { title: '热搜榜', staff: true } },
+        { path: 'unanswered', name: 'unanswered', component: UnansweredPage, meta: { title: '待解答', staff: true } },
+        { path: 'report', name: 'report', component: ReportPage, meta: { title: '服务报告', staff: true } },
+        { path: 'people', name: 'people', component: PeoplePage, meta: { title: '个人信息', staff: true } },
         { path: 'accounts', name: 'accounts', component: AccountsPage, meta: { title: '账号管理', admin: true } },
       ],
     },
+    // Outside the console's frame: a page laid out for paper.
+    { path: '/report/print', name: 'report-print', component: ReportPrintPage, meta: { title: '打印服务报告', staff: true } },
     { path: '/:rest(.*)*', redirect: { name: 'home' } },
   ],
 });
