@@ -136,7 +136,7 @@ export class Gateway {
       store.suggestions.get(key, received),
       addressed ? store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, received) : null,
       // Tickets are decided before the FAQ, for messages to the bot only: in a group, chatter is never relayed.
-      addressed ? store.tickets.context(msg.channel, msg.chatId, msg.userId) : null,
+      addressed ? store.tickets.context(msg.channel, msg.chatId, msg.userId, received) : null,
     ]);
     // The flood count taken after deciding, for a bare pick.
     let late: boolean | null = null;

@@ -38,7 +38,8 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
     reading.set(id, read);
   };
 
-  fastify.addHook('onClose', async () => {
+  // Before the server stops: it waits for open connections, and a stream never ends by itself.
+  fastify.addHook('preClose', async () => {
     stop?.();
     for (const res of open) res.end();
     open.clear();

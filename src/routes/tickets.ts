@@ -27,7 +27,7 @@ const MessageSchema = Type.Object({
 });
 
 const EventSchema = Type.Object({
-  type: Type.String({ description: 'registered 登记 / claimed 认领 / transferred 转交 / replied 回复 / resolved 办结 / rated 评价 / flagged 标记督办 / followed_up 回访 / archived 归档 / reopened 重新打开 / overdue 超期' }),
+  type: Type.String({ description: 'registered 登记 / claimed 认领 / transferred 转交 / replied 回复 / resent 重发 / resolved 办结 / rated 评价 / flagged 标记督办 / followed_up 回访 / archived 归档 / reopened 重新打开 / overdue 超期' }),
   actor: Type.String({ description: '账号 id；user 提问人；system 系统定时任务' }),
   actorName: Nullable(Type.String()),
   at: Type.String({ format: 'date-time' }),
@@ -280,6 +280,22 @@ const tickets: FastifyPluginAsyncTypebox = async (fastify) => {
     const resolution = request.body.resolution.trim();
     return act(request.params.id, request.account!, { type: 'resolve', resolution }, async (t, now) =>
       resolution ? [await toChat(store, t, 'bot', formatRatingRequest(t.number, resolution), formatRatingRequest(t.number, resolution), now)] : []);
+  });
+
+  fastify.post('/api/tickets/:id/messages/:messageId/resend', {
+    preHandler: agents,
+    schema: {
+      ...common,
+      summary: '重发一条没有送达的消息（发送失败、过期或无法送达）：作为新消息再次排队，原消息的失败记录保留',
+      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), messageId: Type.String({ minLength: 1, maxLength: 200 }) }),
+      response: { 200: Type.Ref('TicketDetail'), ...CONFLICTS },
+    },
+  }, async (request) => {
+    const ticket = await store.tickets.find(request.params.id);
+    const outboxId = ticket ? await store.tickets.resend(ticket.id, request.params.messageId, request.account!.id, new Date()) : null;
+    if (!ticket || !outboxId) throw new ChunfengError('NOT_FOUND', '这张工单没有这条消息');
+    fastify.dispatcher.offer(ticket.channel as Channel, [outboxId]);
+    return detail(ticket.id);
   });
 
   fastify.post('/api/tickets/:id/reopen', {

@@ -1,14 +1,17 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
-import { isOpen, transition, type Actor, type LifecycleRules, type TicketAction, type TicketEvent, type TicketState } from '../core/tickets/lifecycle.js';
+import { TicketConflict, isOpen, transition, type Actor, type LifecycleRules, type TicketAction, type TicketEvent, type TicketState } from '../core/tickets/lifecycle.js';
 import { chinaDate } from '../core/tickets/workdays.js';
 import { violatedUnique, type StoreKind, type Together } from './connect.js';
 import { newId } from './ids.js';
-import { outboxInsert, type NewOutboxItem } from './outbox.js';
+import { outboxInsert, type NewOutboxItem, type OutboxPayload } from './outbox.js';
 import { fromStored, toStored, type ChatKind, type Database, type OutboxState, type Row, type TicketPriority, type TicketSource } from './schema.js';
 import type { TicketFeed } from './ticket-feed.js';
 
 /** Written into a message's text where the ticket's number goes; the unit that opens the ticket fills it in. */
 export const NUMBER_PLACEHOLDER = '{工单号}';
+
+/** Unanswered questions older than this do not count toward offering a person. */
+const DECLINE_WINDOW_MS = 30 * 60_000;
 
 /** How many of the requester's last messages in the chat a new ticket copies as its transcript. */
 export const TRANSCRIPT_LENGTH = 10;
@@ -120,7 +123,8 @@ export interface Applied {
 
 /** Tickets: opened with an intake (gateway) or by an agent, changed only through the lifecycle. */
 export interface TicketRepository {
-  context(channel: string, chatId: string, userId: string): Promise<RequesterContext>;
+  /** The user's latest ticket in the chat, and their unanswered questions of the last half hour. */
+  context(channel: string, chatId: string, userId: string, now: Date): Promise<RequesterContext>;
   /**
    * The statements that open a ticket inside another unit (the intake of the message asking for
    * it): the day's counter, the ticket, its first audit row and its transcript (the requester's
@@ -145,6 +149,12 @@ export interface TicketRepository {
    * TicketConflict when the lifecycle refuses, null when there is no such ticket.
    */
   apply(id: string, action: TicketAction, actor: Actor, now: Date, rules: LifecycleRules, send?: (ticket: Ticket) => ActionMessage[]): Promise<Applied | null>;
+  /**
+   * Queues again a message of the ticket that was not delivered (failed, expired, unreachable), as a
+   * new ticket message by `accountId` with an audit row; the id of the new one, or null when the
+   * ticket has no such message. Throws TicketConflict when the message did not fail.
+   */
+  resend(ticketId: string, messageId: string, accountId: string, now: Date): Promise<string | null>;
   /** By id or number. */
   get(idOrNumber: string): Promise<TicketDetail | null>;
   /** By id or number, without its messages and events. */
@@ -268,7 +278,7 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
   };
 
   return {
-    async context(channel, chatId, userId) {
+    async context(channel, chatId, userId, now) {
       const [latest, recent] = await Promise.all([
         db.selectFrom('tickets').selectAll().where('channel', '=', channel).where('channel_user_id', '=', userId).where('channel_chat_id', '=', chatId)
           .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst(),
@@ -276,6 +286,8 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
           .select(['m.answered', 'm.reason'])
           .where('c.channel', '=', channel).where('c.channel_chat_id', '=', chatId).where('u.channel', '=', channel).where('u.channel_user_id', '=', userId)
           .where('m.direction', '=', 'in').where('m.answered', 'is not', null)
+          // "In a row" within the conversation at hand: also bounds the scan of a busy group's messages.
+          .where('m.created_at', '>=', toStored(new Date(now.getTime() - DECLINE_WINDOW_MS)))
           .orderBy('m.created_at', 'desc').orderBy('m.id', 'desc').limit(2).execute(),
       ]);
       let declines = 0;
@@ -348,6 +360,7 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
           ]);
         } catch (err) {
           if (isNotNull(err)) continue;
+          if (isOpenConflict(err)) throw new TicketConflict('提问人在这个聊天中已有未办结的工单，不能再打开这一张');
           throw err;
         }
         feed.committed([ticket.id]);
@@ -356,6 +369,26 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
     },
 
     find: (idOrNumber) => byId(idOrNumber),
+
+    async resend(ticketId, messageId, accountId, now) {
+      const row = await db.selectFrom('ticket_messages as tm').innerJoin('outbox as o', 'o.id', 'tm.message_id')
+        .select(['tm.sender', 'tm.text as kept', 'o.channel', 'o.chat_id', 'o.channel_chat_id', 'o.kind', 'o.priority', 'o.text', 'o.reply_to', 'o.payload', 'o.source', 'o.state'])
+        .where('tm.id', '=', messageId).where('tm.ticket_id', '=', ticketId).executeTakeFirst();
+      if (!row) return null;
+      if (row.state !== 'failed' && row.state !== 'expired' && row.state !== 'unreachable') throw new TicketConflict('这条消息没有发送失败，不需要重发');
+      const q = queue({
+        channel: row.channel, chatId: row.chat_id, channelChatId: row.channel_chat_id, kind: row.kind, priority: Number(row.priority), text: row.text,
+        replyTo: row.reply_to, payload: row.payload === null ? null : (JSON.parse(row.payload) as OutboxPayload), source: row.source, at: now, expiresAt: null,
+      });
+      const id = newId();
+      await together([
+        ...q.statements,
+        db.insertInto('ticket_messages').values({ id, ticket_id: ticketId, sender: row.sender, account_id: accountId, message_id: q.id, transcript: 0, text: row.kept, at: toStored(now) }).compile(),
+        eventStatement(ticketId, 'resent', accountId, { message: messageId }, now),
+      ]);
+      feed.committed([ticketId]);
+      return q.id;
+    },
 
     async get(idOrNumber) {
       const ticket = await byId(idOrNumber);

@@ -429,3 +429,27 @@ export class FakeAdapter implements ChannelAdapter {
     };
   }
 }
+
+/**
+ * For a suite: a fresh database for each test, apps started on it with a fake adapter, all closed
+ * and the database dropped after the test.
+ */
+export function appsPerTest(db: DatabaseTarget): { start(adapter?: FakeAdapter, more?: Partial<TestAppOptions>): Promise<{ t: TestApp; adapter: FakeAdapter }> } {
+  let database: TestDatabase | null = null;
+  const apps: TestApp[] = [];
+  beforeEach(async () => {
+    database = await db.create();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((t) => t.app.close()));
+    await database?.cleanup();
+  });
+  return {
+    async start(adapter = new FakeAdapter('telegram'), more = {}) {
+      const t = await buildApp({ databaseUrl: database!.url, adapters: [adapter], ...more });
+      apps.push(t);
+      await adapter.started;
+      return { t, adapter };
+    },
+  };
+}

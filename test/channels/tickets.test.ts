@@ -1,10 +1,12 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelError } from '../../src/channels/channel.js';
 import { OFFER } from '../../src/core/tickets/flow.js';
 import type { TicketDetail } from '../../src/store/index.js';
-import { FakeAdapter, buildApp, describeEachDatabase, knowledgeIndex, removeTempDirs, type TestApp, type TestDatabase } from './helpers.js';
+import { FakeAdapter, appsPerTest, describeEachDatabase, knowledgeIndex, removeTempDirs, type TestApp } from './helpers.js';
 
 afterAll(() => removeTempDirs());
+// The index is built once per file, before the tests: on a busy machine that alone can take longer than one test may.
+beforeAll(() => void knowledgeIndex(), 180_000);
 
 /** Asking for a person, in the ways people say it: each opens a ticket. */
 const ASKING = [
@@ -26,23 +28,8 @@ describe('the questions these tests rely on', () => {
 });
 
 describeEachDatabase('Tickets in chats', (db) => {
-  let database: TestDatabase;
-  const apps: TestApp[] = [];
-
-  beforeEach(async () => {
-    database = await db.create();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((t) => t.app.close()));
-    await database.cleanup();
-  });
-
-  async function start(adapter: FakeAdapter): Promise<TestApp> {
-    const t = await buildApp({ databaseUrl: database.url, adapters: [adapter] });
-    apps.push(t);
-    await adapter.started;
-    return t;
-  }
+  const apps = appsPerTest(db);
+  const start = async (adapter: FakeAdapter): Promise<TestApp> => (await apps.start(adapter)).t;
   const agent = async (t: TestApp, name: string): Promise<{ id: string; token: string }> => {
     const { account, token } = await t.store.accounts.create(name, 'agent');
     return { id: account.id, token };
@@ -90,7 +77,8 @@ describeEachDatabase('Tickets in chats', (db) => {
     await adapter.waitForSends(3);
     expect(adapter.sends[2]!.out.text).toMatch(/^【/);
     await adapter.deliver(adapter.message('转人工', zhang));
-    await adapter.deliver(adapter.message('查询工单', zhang));
+    const status = adapter.message('查询工单', zhang);
+    await adapter.deliver(status);
     await adapter.waitForSends(5);
     expect(adapter.sends[3]!.out.text).toContain(`您的工单 ${number} 正在处理中`);
     expect(adapter.sends[4]!.out.text).toContain(`${number} 已登记`);
@@ -102,6 +90,13 @@ describeEachDatabase('Tickets in chats', (db) => {
     expect(detail!.messages.filter((m) => m.transcript).map((m) => m.text)).toEqual(['发票丢了怎么办', '转人工']);
     expect(detail!.messages.filter((m) => !m.transcript).map((m) => m.text)).toEqual(['我的发票是上个月丢的', '转人工']);
     expect(await t.store.tickets.list()).toHaveLength(1);
+
+    // The agent's reply quotes Zhang's last message in the group (Telegram cannot @ a user without a username).
+    const agentLi = await agent(t, '李工');
+    await call(t, agentLi.token, 'POST', `/api/tickets/${ticket!.id}/claim`);
+    await call(t, agentLi.token, 'POST', `/api/tickets/${ticket!.id}/reply`, { text: '请把发票号码发给我' });
+    await adapter.waitForSends(6);
+    expect(adapter.sends[5]!.out).toMatchObject({ chatId: 'g-1', text: '【工作人员 李工】请把发票号码发给我', replyToMessageId: status.messageId });
   });
 
   it('offers a person after two unanswered questions in a row and opens the ticket on 是', async () => {
@@ -178,5 +173,22 @@ describeEachDatabase('Tickets in chats', (db) => {
     await expect.poll(async () => (await call(t, li.token, 'GET', `/api/tickets/${ticket!.id}`)).body.messages.at(-1)?.delivery?.state).toBe('failed');
     const last = (await call(t, li.token, 'GET', `/api/tickets/${ticket!.id}`)).body.messages.at(-1)!;
     expect(last).toMatchObject({ from: 'agent', text: '您好', delivery: { state: 'failed', attempts: 1, error: expect.stringContaining('chat not found') } });
+
+    // Sent again from the console: a new message, delivered; the failed one stays as it was.
+    const resent = await call(t, li.token, 'POST', `/api/tickets/${ticket!.id}/messages/${last.id}/resend`);
+    expect(resent.status).toBe(200);
+    await adapter.waitForSends(2);
+    expect(adapter.sends[1]!.out.text).toBe('【工作人员 李工】您好');
+    await expect.poll(async () => (await call(t, li.token, 'GET', `/api/tickets/${ticket!.id}`)).body.messages.at(-1)?.delivery?.state).toBe('sent');
+    const after = (await call(t, li.token, 'GET', `/api/tickets/${ticket!.id}`)).body;
+    expect(after.messages.filter((m) => !m.transcript).map((m) => m.delivery?.state)).toEqual(['failed', 'sent']);
+    expect(after.events.at(-1)).toMatchObject({ type: 'resent' });
+    expect((await call(t, li.token, 'POST', `/api/tickets/${ticket!.id}/messages/${after.messages.at(-1)!.id}/resend`)).body.error?.message).toBe('这条消息没有发送失败，不需要重发');
+
+    // A network failure is retried by itself, and the attempts show.
+    adapter.failures.push(new ChannelError('telegram', 'network', 'ECONNRESET'));
+    await call(t, li.token, 'POST', `/api/tickets/${ticket!.id}/reply`, { text: '还在吗' });
+    await adapter.waitForSends(3);
+    await expect.poll(async () => (await call(t, li.token, 'GET', `/api/tickets/${ticket!.id}`)).body.messages.at(-1)?.delivery).toMatchObject({ state: 'sent', attempts: 2 });
   });
 });

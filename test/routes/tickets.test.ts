@@ -1,10 +1,12 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { FakeAdapter, buildApp, describeEachDatabase, metricValue, metricsText, removeTempDirs, type TestApp, type TestDatabase } from '../channels/helpers.js';
+import { FakeAdapter, appsPerTest, knowledgeIndex, describeEachDatabase, metricValue, metricsText, removeTempDirs, type TestApp } from '../channels/helpers.js';
 
 afterAll(() => removeTempDirs());
+// The index is built once per file, before the tests: on a busy machine that alone can take longer than one test may.
+beforeAll(() => void knowledgeIndex(), 180_000);
 
 interface TicketJson {
   id: string; number: string; state: string; assignee: string | null; assigneeName: string | null; overdue: boolean; repeatRequester: boolean; recentTickets: number;
@@ -53,23 +55,7 @@ function stream(port: number, token: string): Promise<Stream> {
 }
 
 describeEachDatabase('Ticket routes', (db) => {
-  let database: TestDatabase;
-  const apps: TestApp[] = [];
-
-  beforeEach(async () => {
-    database = await db.create();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((t) => t.app.close()));
-    await database.cleanup();
-  });
-
-  async function start(adapter = new FakeAdapter('telegram')): Promise<{ t: TestApp; adapter: FakeAdapter }> {
-    const t = await buildApp({ databaseUrl: database.url, adapters: [adapter] });
-    apps.push(t);
-    await adapter.started;
-    return { t, adapter };
-  }
+  const { start } = appsPerTest(db);
   const account = async (t: TestApp, name: string, role: 'agent' | 'staff' | 'admin' = 'agent') => {
     const { account: a, token } = await t.store.accounts.create(name, role);
     return { id: a.id, token };
@@ -125,6 +111,13 @@ describeEachDatabase('Ticket routes', (db) => {
     expect(history).toHaveLength(3);
     expect(history.every((x) => x.repeatRequester && x.recentTickets === 3)).toBe(true);
     expect((await call(t, li.token, 'GET', '/api/tickets?state=resolved,followed_up')).body.tickets).toHaveLength(2);
+
+    // An agent reopens an answered ticket, but not while the same requester has another open in the chat.
+    const [newest, , oldest] = history;
+    expect((await call(t, wang.token, 'POST', `/api/tickets/${oldest!.id}/reopen`)).body.error).toEqual({ code: 'CHUNFENG_CONFLICT', message: '提问人在这个聊天中已有未办结的工单，不能再打开这一张' });
+    await call(t, wang.token, 'POST', `/api/tickets/${newest!.id}/claim`);
+    await call(t, wang.token, 'POST', `/api/tickets/${newest!.id}/resolve`, { resolution: '已答复' });
+    expect((await call(t, wang.token, 'POST', `/api/tickets/${oldest!.id}/reopen`)).body).toMatchObject({ state: 'in_progress', assignee: wang.id });
   });
 
   it('streams tickets as they open and change, to a token given in the address', async () => {
@@ -143,6 +136,10 @@ describeEachDatabase('Ticket routes', (db) => {
       s.close();
     }
     await expect(stream(port, 'wrong-token')).rejects.toThrow('status 401');
+    // An open stream does not hold up shutdown.
+    const open = await stream(port, li.token);
+    await t.app.close();
+    open.close();
   });
 
   it('counts open and overdue tickets on /metrics', async () => {
