@@ -239,13 +239,15 @@ export function insightRepository(db: Kysely<Database>, together: Together): Ins
     },
 
     async boardMessages(entryId, filter, limit) {
+      // Ordered by time alone, so messages_topic_time (entry_id, created_at) yields the newest first and
+      // the scan stops at `limit`; a tie-break on id would make PostgreSQL read the whole period and sort it.
       const { rows } = await sql<{ id: string; channel: string; chat_id: string; title: string | null; text: string; score: number | null; created_at: string }>`
         select m.id, m.channel, m.chat_id, c.title, m.text, m.score, m.created_at
         from messages m join chats c on c.id = m.chat_id
         where m.answered = 1 and m.entry_id = ${entryId} and m.created_at >= ${toStored(filter.range.from)} and m.created_at < ${toStored(filter.range.to)}
           ${filter.chatId ? sql`and m.chat_id = ${filter.chatId}` : sql``}
           ${filter.office ? sql`and ${inOffice(filter.office)}` : sql``}
-        order by m.created_at desc, m.id desc
+        order by m.created_at desc
         limit ${limit}`.execute(db);
       return rows.map((r) => ({ id: r.id, channel: r.channel, chatId: r.chat_id, chatTitle: r.title, text: r.text, score: r.score, at: fromStored(r.created_at) }));
     },
