@@ -11,6 +11,7 @@ import storePlugin from './plugins/store.js';
 import metricsPlugin from './plugins/metrics.js';
 import channelsPlugin from './plugins/channels.js';
 import outboxPlugin from './plugins/outbox.js';
+import noticesPlugin, { type NoticesPluginOptions } from './plugins/notices.js';
 import authPlugin from './plugins/auth.js';
 import type { ChannelAdapter, ChannelLimits } from './channels/channel.js';
 import type { DispatcherTiming } from './channels/dispatcher.js';
@@ -27,6 +28,9 @@ import insight from './routes/insight.js';
 import web from './routes/web.js';
 import metrics from './routes/metrics.js';
 import { VERSION } from './version.js';
+import tickets from './routes/tickets.js';
+import events from './routes/events.js';
+import { TicketConflict } from './core/tickets/lifecycle.js';
 
 /**
  * What the app needs from its caller. Tests pass a ready index (no knowledge folder to load), a
@@ -45,6 +49,8 @@ export interface AppOptions {
   readonly dispatch?: Partial<DispatcherTiming>;
   /** Where a generated admin token is shown once; standard error by default. */
   readonly announce?: (line: string) => void;
+  /** How often the notice job looks for work, and its clock (tests). */
+  readonly noticeJob?: Omit<NoticesPluginOptions, 'config'>;
   /** Pauses before a channel that failed to start is tried again (tests shorten them). */
   readonly startRetry?: StartRetry;
   /** The built web pages' folder; dist/web by default (tests point it elsewhere). */
@@ -77,6 +83,7 @@ function describeValidation(v: { keyword: string; instancePath: string; params: 
 /** Maps anything thrown in a route to a stable code and a message that is safe to show. */
 function toChunfengError(err: FastifyError | Error): ChunfengError {
   if (err instanceof ChunfengError) return err;
+  if (err instanceof TicketConflict) return new ChunfengError('CONFLICT', err.message);
   const fe = err as FastifyError;
   if (fe.validation) return new ChunfengError('BAD_REQUEST', `请求格式不正确：${fe.validation.map(describeValidation).join('；')}`);
   if (fe.statusCode === 429) return new ChunfengError('RATE_LIMITED');
@@ -125,6 +132,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(authPlugin, { adminToken: opts.config.adminToken, announce: opts.announce });
   await fastify.register(knowledgePlugin, { config: opts.config, index: opts.index });
   await fastify.register(outboxPlugin, { config: opts.config, limits: opts.limits, timing: opts.dispatch });
+  await fastify.register(noticesPlugin, { config: opts.config, ...opts.noticeJob });
   await fastify.register(channelsPlugin, { config: opts.config, adapters: opts.adapters, flood: opts.flood, startRetry: opts.startRetry });
 
   await fastify.register(health);
@@ -132,6 +140,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(accounts);
   await fastify.register(subscribers, { bindingCodeDays: opts.config.bindingCodeDays });
   await fastify.register(notices);
+  await fastify.register(tickets);
+  await fastify.register(events);
   await fastify.register(insight);
   await fastify.register(web, { root: opts.webRoot });
   await fastify.register(metrics, { token: opts.config.metricsToken });

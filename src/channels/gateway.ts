@@ -1,13 +1,20 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { OUTBOX_PRIORITY, type NewOutboxItem, type Store, type SuggestionKey } from '../store/index.js';
+import { NUMBER_PLACEHOLDER, OUTBOX_PRIORITY, isOpenConflict, type Intake, type NewOutboxItem, type RequesterContext, type Store, type SuggestionKey } from '../store/index.js';
 import type { SearchIndex, Suggestion } from '../core/search/index.js';
 import { address } from '../core/conversation/addressing.js';
-import { decide, quoteReply } from '../core/conversation/dialog.js';
+import { decide, quoteReply, type Decision } from '../core/conversation/dialog.js';
+import { ackReply, beijingTime, decideAck, readAck, readButtonNotice, type ReadAck } from '../core/notices/delivery.js';
 import { FLOOD_WARNING, type OfficeContact } from '../core/conversation/format.js';
 import { cleanInbound } from '../core/conversation/inbound.js';
 import type { Channel, InboundMessage, OutboundMessage } from '../core/conversation/types.js';
 import type { Metrics } from '../metrics.js';
-import type { ChannelAdapter, InboundHandler } from './channel.js';
+import { newId } from '../store/ids.js';
+import type { ButtonPress, ChannelAdapter, InboundHandler, PressAnswer } from './channel.js';
+import { OFFER, deadlines, formatOpened, formatRated, formatReopened, formatSame, formatStatus, ticketStep, type TicketStep } from '../core/tickets/flow.js';
+import type { TicketSettings } from '../knowledge/tickets.js';
+
+/** How a relayed message without text reads on the ticket. */
+const MEDIA_LABELS: Readonly<Record<string, string>> = { image: '图片', video: '视频', audio: '音频', voice: '语音', file: '文件', sticker: '表情', location: '位置', contact: '名片', link: '链接' };
 
 /** Chats and users whose store ids an instance keeps in memory. */
 const IDENTITY_CACHE_SIZE = 10_000;
@@ -54,7 +61,12 @@ export interface GatewayOptions {
   readonly queued?: (channel: Channel, ids: readonly string[]) => void;
   readonly flood?: FloodRule;
   readonly now?: () => Date;
+  /** The working-day calendar and ticket rules, from the knowledge loaded. */
+  readonly tickets: () => Pick<TicketSettings, 'calendar' | 'rules'>;
 }
+
+/** How many of a user's tickets 查询工单 lists. */
+const STATUS_TICKETS = 3;
 
 /**
  * The shared rules between channels and the conversation core, applied once for every channel:
@@ -112,30 +124,41 @@ export class Gateway {
     const botNames = adapter.botNames();
     const floodKey = `flood:${msg.channel}:${msg.chatId}:${msg.userId}`;
     // Counted now when the message is addressed whatever was offered; a bare pick is known only later.
-    const addressed = address(msg, botNames) !== null;
-    const [chatId, userId, pendingIds, early] = await settled([
+    const addressing = address(msg, botNames);
+    const addressed = addressing !== null;
+    const ack = addressing ? readAck(addressing.question) : null;
+    const [chatId, userId, pendingIds, early, requester] = await settled([
       this.identity(`chat\0${msg.channel}\0${msg.chatId}`, () =>
         store.identities.upsertChat({ channel: msg.channel, channelChatId: msg.chatId, kind: msg.chatKind }, received)),
       this.identity(`user\0${msg.channel}\0${msg.userId}\0${msg.userName}`, () =>
         store.identities.upsertUser({ channel: msg.channel, channelUserId: msg.userId, displayName: msg.userName }, received)),
       store.suggestions.get(key, received),
       addressed ? store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, received) : null,
+      // Tickets are decided before the FAQ, for messages to the bot only: in a group, chatter is never relayed.
+      addressed ? store.tickets.context(msg.channel, msg.chatId, msg.userId) : null,
     ]);
     // The flood count taken after deciding, for a bare pick.
     let late: boolean | null = null;
     const giveBack = (): Promise<void> =>
       early !== null || late !== null ? store.budget.release(floodKey, this.flood.windowMs, received).catch(() => undefined) : Promise.resolve();
     try {
+      const step = addressing && requester && !ack ? ticketStep(addressing.question, requester, received, this.opts.tickets().rules) : null;
+      if (step && requester) {
+        await this.ticketTurn(adapter, msg, step, requester, { chatId, userId, text: addressing?.question ?? msg.text }, received);
+        return;
+      }
       const index = this.opts.index();
       const pending = (pendingIds ?? []).flatMap((id): Suggestion[] => {
         const entry = index.entry(id);
         return entry ? [{ id, title: entry.title, score: 0 }] : [];
       });
-      const decision = decide(
-        msg,
-        { botNames, pendingSuggestions: pending.length > 0 ? pending : null, office: this.opts.office, channelLimit: adapter.maxLength, lookup: (id) => index.answerFor(id, msg.text, received) },
-        (q) => index.ask(q, received),
-      );
+      const decision: Decision = ack && addressing
+        ? { kind: 'reply', topic: 'receipt', question: addressing.question, messages: quoteReply(msg, await this.receipt(msg, ack, received), adapter.maxLength), answer: null, offer: null }
+        : decide(
+          msg,
+          { botNames, pendingSuggestions: pending.length > 0 ? pending : null, office: this.opts.office, channelLimit: adapter.maxLength, lookup: (id) => index.answerFor(id, msg.text, received) },
+          (q) => index.ask(q, received),
+        );
       const answer = decision.kind === 'reply' ? decision.answer : null;
       const inbound = {
         channel: msg.channel, chatId, userId, direction: 'in' as const, channelMessageId: msg.messageId, text: msg.text, at: msg.at,
@@ -151,7 +174,10 @@ export class Gateway {
       if (within === null) within = late = await store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, received);
       // Over the flood rule: one polite warning, then silence; the offer stays as it was.
       const warn = !within && (await store.budget.tryConsume(`${floodKey}:warned`, this.flood.windowMs, 1, received));
-      const messages = within ? decision.messages : warn ? quoteReply(msg, FLOOD_WARNING, adapter.maxLength) : [];
+      // The second unanswered question in a row: the bot offers a person (a 是 then opens a ticket).
+      const declined = decision.topic === 'no_match' || decision.topic === 'suggest';
+      const offer = declined && (requester?.declines ?? 0) >= 1 ? quoteReply(msg, OFFER, adapter.maxLength) : [];
+      const messages = within ? [...decision.messages, ...offer] : warn ? quoteReply(msg, FLOOD_WARNING, adapter.maxLength) : [];
       const offered = decision.offer?.map((s) => s.id) ?? null;
       const changesOffer = within && (offered ? offered.join('\n') !== pendingIds?.join('\n') : pendingIds !== null);
       const result = await store.intake.commit({
@@ -173,6 +199,104 @@ export class Gateway {
       throw err;
     }
     log.debug({ channel: msg.channel, messageId: msg.messageId }, '消息已存储');
+  }
+
+  /**
+   * A message that does something to a ticket, stored as one unit with what it does: opened (with
+   * its number, counter and transcript), relayed to the open ticket in silence, rated, reopened, or
+   * answered with the user's tickets. A ticket opened meanwhile by another instance for the same
+   * user fails the unit, and the message is handled again: it then finds that ticket.
+   */
+  private async ticketTurn(adapter: ChannelAdapter, msg: InboundMessage, step: NonNullable<TicketStep>, requester: RequesterContext, ids: { chatId: string; userId: string; text: string }, received: Date): Promise<void> {
+    const { store } = this.opts;
+    const { rules, calendar } = this.opts.tickets();
+    const latest = requester.latest;
+    const text = ids.text || (msg.media ? `[${MEDIA_LABELS[msg.media] ?? '文件'}]` : '');
+    const relay = (ticketId: string): Intake['ticket'] => ({ ids: [ticketId], statements: (inboundId) => store.tickets.relayStatements(ticketId, inboundId, text, msg.at) });
+    let replies: string[] = [];
+    let ticket: Intake['ticket'];
+    switch (step.kind) {
+      case 'relay':
+      case 'same':
+        ticket = relay(latest!.id);
+        if (step.kind === 'same') replies = [formatSame(latest!)];
+        break;
+      case 'status': {
+        const mine = await store.tickets.list({ requester: { channel: msg.channel, userId: msg.userId }, limit: 50 });
+        replies = [formatStatus(mine.filter((t) => t.chatId === msg.chatId).slice(0, STATUS_TICKETS))];
+        break;
+      }
+      case 'rate':
+        ticket = { ids: [latest!.id], statements: () => store.tickets.userActionStatements(latest!, { type: 'rate', rating: step.rating }, received, rules, step.comment) };
+        replies = [formatRated(step.rating)];
+        break;
+      case 'reopen':
+        if (step.refusal) replies = [step.refusal];
+        else {
+          const reopen = store.tickets.userActionStatements(latest!, { type: 'reopen' }, received, rules);
+          ticket = { ids: [latest!.id], statements: (inboundId) => [...reopen, ...store.tickets.relayStatements(latest!.id, inboundId, text, msg.at)] };
+          replies = [formatReopened(latest!.number)];
+        }
+        break;
+      case 'open': {
+        const due = deadlines(step.category, received, rules, calendar);
+        const opening = {
+          channel: msg.channel, chatRef: ids.chatId, userRef: ids.userId, chatId: msg.chatId, userId: msg.userId, chatKind: msg.chatKind, userName: msg.userName || null,
+          source: step.source, category: step.category, priority: step.priority, ...due, actor: 'user', at: received,
+        } as const;
+        replies = [formatOpened(NUMBER_PLACEHOLDER, step.source, step.category, due)];
+        const id = newId();
+        ticket = { ids: [id], statements: (_inboundId, outboxIds) => [...store.tickets.openStatements(opening, id, outboxIds).statements, ...store.tickets.fillNumber(id, outboxIds)] };
+        break;
+      }
+    }
+    const outbound = replies.flatMap((r) => quoteReply(msg, r, adapter.maxLength)).map((out) => this.queueItem(ids.chatId, out, 'reply', received));
+    const inbound = { channel: msg.channel, chatId: ids.chatId, userId: ids.userId, direction: 'in' as const, channelMessageId: msg.messageId, text: msg.text, at: msg.at };
+    let result;
+    try {
+      result = await store.intake.commit({ inbound, outbound, ...(ticket ? { ticket } : {}) });
+    } catch (err) {
+      if (step.kind === 'open' && isOpenConflict(err)) return this.handle(adapter, msg);
+      throw err;
+    }
+    if (result.duplicate) {
+      this.duplicate(msg);
+      return;
+    }
+    this.opts.metrics.tickets.inc({ channel: msg.channel, step: step.kind });
+    this.opts.queued?.(msg.channel, result.outboxIds);
+  }
+
+  /**
+   * A 已读 reply: confirms the notice it names, or the only one the chat has open, and says so;
+   * with several open and none named, lists them. Confirming twice changes nothing.
+   */
+  private async receipt(msg: InboundMessage, ack: ReadAck, at: Date): Promise<string> {
+    const { delivery } = this.opts.store;
+    const chat = { channel: msg.channel as 'telegram' | 'wechat', chatId: msg.chatId };
+    const decided = decideAck(ack, await delivery.open(chat));
+    if ('reply' in decided) return decided.reply;
+    const outcome = await delivery.markRead(decided.confirm.id, chat, 'reply', at);
+    this.opts.log.info({ channel: msg.channel, notice: decided.confirm.id, outcome }, '通知已确认阅读');
+    return ackReply(decided.confirm, at, outcome !== 'read');
+  }
+
+  /**
+   * The handler of button presses to give an adapter's `start`: a 已读 button confirms its notice
+   * for the chat it was pressed in, once; the answer says what happened and, the first time, how
+   * to change the message so that it shows it was read.
+   */
+  pressHandlerFor(adapter: ChannelAdapter): (press: ButtonPress) => Promise<PressAnswer> {
+    return async (press) => {
+      const noticeId = readButtonNotice(press.data);
+      if (!noticeId || adapter.channel === 'web') return { toast: '这个按钮已失效', edit: null };
+      const at = this.now();
+      const outcome = await this.opts.store.delivery.markRead(noticeId, { channel: adapter.channel, chatId: press.chatId }, 'button', at);
+      this.opts.log.info({ channel: adapter.channel, notice: noticeId, outcome }, '通知已读按钮');
+      if (outcome === 'unknown') return { toast: '这条通知不是发给本会话的', edit: null };
+      if (outcome === 'already') return { toast: '您已确认阅读过这条通知', edit: null };
+      return { toast: '已确认阅读，谢谢', edit: press.messageText === null ? null : `${press.messageText}\n\n已读（${beijingTime(at)} 确认）` };
+    };
   }
 
   private duplicate(msg: InboundMessage): void {

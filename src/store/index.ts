@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { bindingRepository, type BindingRepository } from './bindings.js';
 import { budgetRepository, type BudgetRepository } from './budget.js';
+import { deliveryRepository, type DeliveryRepository } from './delivery.js';
 import { connect, type ConnectOptions, type StoreKind } from './connect.js';
 import { identityRepository, type IdentityRepository } from './identities.js';
 import { insightRepository, type InsightRepository } from './insight.js';
@@ -11,12 +12,15 @@ import { noticeRepository, type NoticeRepository } from './notices.js';
 import { outboxRepository, type OutboxRepository } from './outbox.js';
 import { subscriberRepository, type SubscriberRepository } from './subscribers.js';
 import { suggestionRepository, type SuggestionRepository } from './suggestions.js';
+import { localFeed, postgresFeed } from './ticket-feed.js';
+import { ticketRepository, type TicketRepository } from './tickets.js';
 
 export type { Account, AccountRepository, CreatedAccount } from './accounts.js';
 export { newToken } from './accounts.js';
 export type { BindingRepository, IssuedCode, Redemption } from './bindings.js';
 export { BINDING_LIMITS } from './bindings.js';
 export type { BudgetRepository } from './budget.js';
+export type { DeliveryRecord, DeliveryRepository, ReadOutcome, Round, Unqueued } from './delivery.js';
 export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
 export type { Chat, ChatIdentity, IdentityRepository, User, UserIdentity } from './identities.js';
 export type { BoardChat, BoardFilter, BoardMessage, InboxDecision, InsightRepository, KnowledgeRevision, NewInboxDecision } from './insight.js';
@@ -28,6 +32,9 @@ export type { ClaimedItem, NewOutboxItem, Outcome, OutboxDepth, OutboxItem, Outb
 export type { AccountRole, ChatKind, Direction, LinkVia, OutboxState } from './schema.js';
 export type { Facets, LinkedChat, StoredProfile, SubscriberFilter, SubscriberRepository, UpsertOutcome } from './subscribers.js';
 export type { SuggestionKey, SuggestionRepository } from './suggestions.js';
+export type { TicketPriority, TicketSource } from './schema.js';
+export { NUMBER_PLACEHOLDER, isOpenConflict, isOverdue } from './tickets.js';
+export type { ActionMessage, Applied, NewTicket, RequesterContext, StoredTicketEvent, Ticket, TicketDetail, TicketFilter, TicketMessage, TicketRepository } from './tickets.js';
 
 /**
  * The service's persistent state, the same on SQLite and PostgreSQL. Each concern is a small
@@ -47,6 +54,12 @@ export interface Store {
   readonly subscribers: SubscriberRepository;
   readonly bindings: BindingRepository;
   readonly notices: NoticeRepository;
+  /** Requests for a person, their conversation and audit trail. */
+  readonly tickets: TicketRepository;
+  /** Resolves once ticket changes are being heard (the live feed's connection on PostgreSQL). */
+  listening(): Promise<void>;
+  /** Sending notices: queueing, read receipts, reminder rounds, the report's rows. */
+  readonly delivery: DeliveryRepository;
   /** The hot-questions board, the unanswered inbox, knowledge revisions and retention. */
   readonly insight: InsightRepository;
   /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
@@ -63,12 +76,14 @@ export interface Store {
 export async function openStore(databaseUrl: string, options: ConnectOptions = {}): Promise<Store> {
   const { db, kind, together } = await connect(databaseUrl, options);
   let closed: Promise<void> | null = null;
+  const feed = kind === 'postgres' ? postgresFeed(databaseUrl, options.onPoolError) : localFeed();
+  const tickets = ticketRepository(db, kind, together, feed);
   return {
     kind,
     identities: identityRepository(db),
     messages: messageRepository(db, together),
     insight: insightRepository(db, together),
-    intake: intakeRepository(db, together),
+    intake: intakeRepository(db, together, (ids) => feed.committed(ids)),
     outbox: outboxRepository(db, kind, together),
     suggestions: suggestionRepository(db),
     budget: budgetRepository(db),
@@ -76,11 +91,14 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     subscribers: subscriberRepository(db),
     bindings: bindingRepository(db),
     notices: noticeRepository(db),
+    tickets,
+    listening: () => feed.listening(),
+    delivery: deliveryRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },
     close() {
-      closed ??= db.destroy();
+      closed ??= feed.close().then(() => db.destroy());
       return closed;
     },
   };

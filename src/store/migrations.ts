@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 import { maskPersonalData } from '../core/text/mask.js';
 
 /**
@@ -164,7 +164,113 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('accounts').addColumn('disabled_at', 'text').execute();
     },
   },
-  // 0005 is reserved for tickets, developed alongside.
+  '0005-tickets': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One row per China day: the last ticket number given that day. Bumped inside the unit that
+      // opens the ticket, so a unit that fails gives its number back and numbers have no gaps; on
+      // PostgreSQL the row lock orders instances opening tickets at the same moment.
+      await db.schema
+        .createTable('ticket_counters')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('last', 'integer', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('tickets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('number', 'text', (c) => c.notNull().unique())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('chat_id', 'text', (c) => c.notNull().references('chats.id'))
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        // The chat and user as their network names them: what the gateway knows before its first read.
+        .addColumn('channel_chat_id', 'text', (c) => c.notNull())
+        .addColumn('channel_user_id', 'text', (c) => c.notNull())
+        .addColumn('chat_kind', 'text', (c) => c.notNull().check(sql`chat_kind in ('private', 'group')`))
+        .addColumn('user_name', 'text')
+        .addColumn('source', 'text', (c) => c.notNull().check(sql`source in ('human', 'complaint', 'offer', 'agent')`))
+        .addColumn('category', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull().check(sql`priority in ('normal', 'high', 'urgent')`))
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('registered', 'assigned', 'in_progress', 'resolved', 'followed_up', 'archived')`))
+        .addColumn('assignee', 'text', (c) => c.references('accounts.id'))
+        // Bumped by every change: a change applies only to the version it was decided on.
+        .addColumn('version', 'integer', (c) => c.notNull())
+        // A fresh id per change: statements of the same unit write their audit rows only if this change is the one that applied.
+        .addColumn('last_change', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'text', (c) => c.notNull())
+        .addColumn('first_response_due_at', 'text', (c) => c.notNull())
+        .addColumn('first_response_at', 'text')
+        .addColumn('overdue_at', 'text')
+        .addColumn('resolved_at', 'text')
+        .addColumn('rating', 'integer', (c) => c.check(sql`rating in (1, 2, 3)`))
+        .addColumn('rating_comment', 'text')
+        .addColumn('flagged', 'integer', (c) => c.notNull().check(sql`flagged in (0, 1)`))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('tickets_day_seq_key', ['day', 'seq'])
+        .execute();
+      // At most one open ticket per user and chat: 转人工 again finds it, two instances cannot open two.
+      await db.schema
+        .createIndex('tickets_open_key')
+        .unique()
+        .on('tickets')
+        .columns(['channel', 'channel_chat_id', 'channel_user_id'])
+        .where(sql.ref('state'), 'in', sql`('registered', 'assigned', 'in_progress')`)
+        .execute();
+      // The gateway's lookup of a user's latest ticket in a chat, and a requester's history.
+      await db.schema.createIndex('tickets_requester').on('tickets').columns(['channel', 'channel_user_id', 'created_at']).execute();
+      await db.schema.createIndex('tickets_state').on('tickets').columns(['state', 'due_at']).execute();
+
+      await db.schema
+        .createTable('ticket_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('ticket_id', 'text', (c) => c.notNull().references('tickets.id'))
+        .addColumn('type', 'text', (c) => c.notNull())
+        // An account id, 'user' (the requester) or 'system' (schedules).
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ticket_events_ticket').on('ticket_events').columns(['ticket_id', 'at', 'id']).execute();
+
+      await db.schema
+        .createTable('ticket_messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('ticket_id', 'text', (c) => c.notNull().references('tickets.id'))
+        .addColumn('sender', 'text', (c) => c.notNull().check(sql`sender in ('user', 'agent', 'bot')`))
+        .addColumn('account_id', 'text', (c) => c.references('accounts.id'))
+        // The conversation log's row: the inbound message, or the outgoing one (its outbox row has the same id).
+        .addColumn('message_id', 'text', (c) => c.references('messages.id'))
+        // 1 for what was said before the ticket opened (the transcript that led to it).
+        .addColumn('transcript', 'integer', (c) => c.notNull().check(sql`transcript in (0, 1)`))
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ticket_messages_ticket').on('ticket_messages').columns(['ticket_id', 'at', 'id']).execute();
+
+      // The audit record is written once: the database itself refuses to change or remove it.
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+      if (postgres) {
+        await sql`create function chunfeng_append_only() returns trigger language plpgsql as $$
+          begin raise exception '% 只能追加，不能修改或删除', tg_table_name using errcode = 'restrict_violation'; end $$`.execute(db);
+        // Every change of a ticket writes an event or a message: one notification per row, delivered at commit, wakes every instance's live feed.
+        await sql`create function chunfeng_ticket_notify() returns trigger language plpgsql as $$
+          begin perform pg_notify('chunfeng_tickets', tg_table_schema || ' ' || new.ticket_id); return null; end $$`.execute(db);
+      }
+      for (const table of ['ticket_events', 'ticket_messages']) {
+        if (postgres) {
+          await sql`create trigger ${sql.raw(`${table}_append_only`)} before update or delete on ${sql.table(table)} for each row execute function chunfeng_append_only()`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_notify`)} after insert on ${sql.table(table)} for each row execute function chunfeng_ticket_notify()`.execute(db);
+        } else {
+          for (const action of ['update', 'delete']) {
+            await sql`create trigger ${sql.raw(`${table}_no_${action}`)} before ${sql.raw(action)} on ${sql.table(table)}
+              begin select raise(abort, ${sql.lit(`${table} 只能追加，不能修改或删除`)}); end`.execute(db);
+          }
+        }
+      }
+    },
+  },
   '0006-subscribers': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -272,6 +378,28 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .execute();
       // The report by office, and reminder rounds over the unread.
       await db.schema.createIndex('notice_recipients_office').on('notice_recipients').columns(['notice_id', 'office']).execute();
+    },
+  },
+  '0008-delivery': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('notices').addColumn('number', 'integer').execute();
+      // Two instances starting the same notice's delivery race for a number: the second retries.
+      await db.schema.createIndex('notices_number').unique().on('notices').column('number').execute();
+      // What delivery still has to queue, and what a reminder round still has to reach.
+      await db.schema.createIndex('notices_state').on('notices').column('state').execute();
+      await db.schema.alterTable('notice_recipients').addColumn('read_via', 'text').execute();
+      // A chat's open notices, for its 已读 reply.
+      await db.schema.createIndex('notice_recipients_chat').on('notice_recipients').columns(['channel', 'channel_chat_id']).execute();
+
+      await db.schema
+        .createTable('notice_rounds')
+        .addColumn('notice_id', 'text', (c) => c.notNull().references('notices.id'))
+        .addColumn('round', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('recipients', 'integer', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addPrimaryKeyConstraint('notice_rounds_pkey', ['notice_id', 'round'])
+        .execute();
     },
   },
   '0010-insight': {

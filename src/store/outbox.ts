@@ -75,6 +75,8 @@ export interface ClaimedItem extends OutboxItem {
 export interface Rate {
   readonly limit: number;
   readonly windowMs: number;
+  /** For a budget counted in fixed windows: where they start after the epoch's (8 hours for a Beijing day). */
+  readonly offsetMs?: number;
 }
 
 /** What a claim asks for. */
@@ -143,6 +145,12 @@ export interface OutboxRepository {
   expire(now?: Date): Promise<string[]>;
   /** Holds every instance's sends on `channel` until `until` (a later pause already set is kept). */
   pause(channel: string, until: Date, reason: string): Promise<void>;
+  /**
+   * Every row of `channel` waiting at `priority` or later (broadcasts) and due before `until` waits
+   * until then: a day budget is spent, so the rest of a broadcast goes the next day while replies
+   * keep going. Returns how many.
+   */
+  defer(channel: string, priority: number, until: Date): Promise<number>;
   /** Rows waiting or being sent, per channel. */
   depth(): Promise<OutboxDepth[]>;
   /**
@@ -403,6 +411,18 @@ export function outboxRepository(db: Kysely<Database>, kind: StoreKind, together
 
     async pause(channel, until, reason) {
       await hold.execute({ channel, until: toStored(until), reason });
+    },
+
+    async defer(channel, priority, until) {
+      const result = await db
+        .updateTable('outbox')
+        .set({ not_before: toStored(until) })
+        .where('channel', '=', channel)
+        .where('state', '=', lit('pending'))
+        .where('priority', '>=', priority)
+        .where('not_before', '<', toStored(until))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
 
     async depth() {

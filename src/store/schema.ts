@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AccountRole } from '../core/accounts.js';
+import type { TicketState } from '../core/tickets/lifecycle.js';
 import type { CreditGrade, TaxpayerType } from '../core/notices/vocabulary.js';
 
 export type { AccountRole } from '../core/accounts.js';
@@ -218,8 +219,13 @@ export interface NoticesTable {
   audience: string;
   topics: string;
   reminders: string;
-  /** `draft` until delivery starts (later states belong to delivery). */
+  /**
+   * `draft` until delivery starts; `sending` while its recipients are being queued in the outbox
+   * (any instance finishes that after a crash); `queued` once every recipient has an outbox row.
+   */
   state: string;
+  /** Short number recipients name it by (已读 12), given when delivery starts; null for a draft. */
+  number: number | null;
   /** Chats that would have got it when it was saved (the contract's `targeted` of POST /api/notices). */
   targeted: number;
   created_by: string | null;
@@ -256,6 +262,17 @@ export interface NoticeRecipientsTable {
   read_at: StoredTime | null;
   reminders_sent: number;
   last_reminded_at: StoredTime | null;
+  /** How the reading was confirmed: `button` (Telegram's 已读) or `reply` (the text 已读). */
+  read_via: string | null;
+}
+
+/** A reminder round of a notice: when it began, how many it went to, and when all were queued. */
+export interface NoticeRoundsTable {
+  notice_id: string;
+  round: number;
+  started_at: StoredTime;
+  recipients: number;
+  finished_at: StoredTime | null;
 }
 
 /** Answered questions of one Beijing day, by the chat's tax office ('' for none) and topic (the entry answered with). */
@@ -323,11 +340,86 @@ export interface Database {
   notices: NoticesTable;
   notice_items: NoticeItemsTable;
   notice_recipients: NoticeRecipientsTable;
+  notice_rounds: NoticeRoundsTable;
   question_days: QuestionDaysTable;
   rolled_days: RolledDaysTable;
   inbox_keys: InboxKeysTable;
   inbox_decisions: InboxDecisionsTable;
   knowledge_revisions: KnowledgeRevisionsTable;
+  ticket_counters: TicketCountersTable;
+  tickets: TicketsTable;
+  ticket_events: TicketEventsTable;
+  ticket_messages: TicketMessagesTable;
+}
+
+/** The last ticket number given on a China day (migration 0005). */
+export interface TicketCountersTable {
+  day: string;
+  last: number;
+}
+
+/** How a ticket came to be: 转人工, a complaint, the bot's offer after two misses, an agent taking over a chat. */
+export type TicketSource = 'human' | 'complaint' | 'offer' | 'agent';
+
+/** How urgent a ticket is. */
+export type TicketPriority = 'normal' | 'high' | 'urgent';
+
+/** A request for a person (see src/core/tickets/ and store/README.md). */
+export interface TicketsTable {
+  id: string;
+  /** CF-YYYYMMDD-NNNN, made from `day` and `seq` inside the unit that opens the ticket. */
+  number: string;
+  day: string;
+  seq: number;
+  channel: string;
+  chat_id: string;
+  user_id: string;
+  channel_chat_id: string;
+  channel_user_id: string;
+  chat_kind: ChatKind;
+  user_name: string | null;
+  source: TicketSource;
+  category: string;
+  priority: TicketPriority;
+  state: TicketState;
+  assignee: string | null;
+  version: number;
+  last_change: string;
+  due_at: StoredTime;
+  first_response_due_at: StoredTime;
+  first_response_at: StoredTime | null;
+  /** When the schedule found it past due (and wrote the audit event); null while on time. */
+  overdue_at: StoredTime | null;
+  resolved_at: StoredTime | null;
+  rating: number | null;
+  rating_comment: string | null;
+  /** 1: a supervisor should look (rated 不满意). */
+  flagged: number;
+  created_at: StoredTime;
+  updated_at: StoredTime;
+}
+
+/** The audit trail of tickets: written once, never updated or deleted (triggers refuse it). */
+export interface TicketEventsTable {
+  id: string;
+  ticket_id: string;
+  type: string;
+  actor: string;
+  /** JSON object of details. */
+  data: string;
+  at: StoredTime;
+}
+
+/** What was said on a ticket, both ways: written once, never updated or deleted. */
+export interface TicketMessagesTable {
+  id: string;
+  ticket_id: string;
+  sender: 'user' | 'agent' | 'bot';
+  account_id: string | null;
+  message_id: string | null;
+  transcript: number;
+  text: string;
+  at: StoredTime;
 }
 
 /** A row as read from a table. */

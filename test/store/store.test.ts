@@ -527,9 +527,10 @@ describe.skipIf(PG_URL === null)(
             c.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by table_name', [t.schema]),
           );
           expect(tables.rows.map((r) => r.table_name)).toEqual([
-            'accounts', 'binding_codes', 'channel_pauses', 'chat_topics', 'chats', 'chunfeng_migrations', 'inbox_decisions', 'inbox_keys', 'knowledge_revisions',
-            'messages', 'notice_items', 'notice_recipients', 'notices', 'outbox', 'pending_suggestions', 'question_days', 'rolled_days', 'send_budget',
-            'subscriber_chats', 'subscribers', 'users',
+            'accounts', 'binding_codes', 'channel_pauses', 'chat_topics', 'chats', 'chunfeng_migrations', 'inbox_decisions', 'inbox_keys',
+            'knowledge_revisions', 'messages', 'notice_items', 'notice_recipients', 'notice_rounds', 'notices', 'outbox', 'pending_suggestions',
+            'question_days', 'rolled_days', 'send_budget', 'subscriber_chats', 'subscribers', 'ticket_counters', 'ticket_events', 'ticket_messages',
+            'tickets', 'users',
           ]);
         } finally {
           await Promise.all(stores.map((s) => s.close()));
