@@ -124,8 +124,11 @@ export function inboxCount(db: Kysely<Database>): InboxCount {
 
 /** Days counted live rather than rolled up: today and yesterday (a late webhook retry can still add to yesterday). */
 const LIVE_DAYS = 2;
-/** Rows deleted per statement by retention, so no delete holds the tables for long. */
-const DELETE_BATCH = 5_000;
+/**
+ * Rows deleted per statement by retention, with a turn of the event loop between statements: a
+ * SQLite delete runs on this thread, and a first run over months of chatter must not hold requests.
+ */
+const DELETE_BATCH = 1_000;
 
 const num = (v: unknown): number => Number(v ?? 0);
 
@@ -202,6 +205,7 @@ export function insightRepository(db: Kysely<Database>, together: Together): Ins
       const n = num(result.numDeletedRows);
       total += n;
       if (n < DELETE_BATCH) return total;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   };
 
