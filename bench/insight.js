@@ -9,6 +9,7 @@
 //
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bench/insight.js [--messages 1000000]
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -234,6 +235,7 @@ for (const target of targets) {
     await target.cleanup();
   }
 }
+rmSync(work, { recursive: true, force: true });
 console.log('');
 printTable(['请求', 'p50', '最大', ''], rows);
 summary('insight', items);
