@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { OUTBOX_PRIORITY, isOverdue, type Account, type ActionMessage, type Store, type Ticket, type TicketDetail } from '../store/index.js';
@@ -116,7 +117,8 @@ async function toChat(store: Store, t: Ticket, from: 'agent' | 'bot', kept: stri
       channel: t.channel, chatId: t.chatRef, channelChatId: t.chatId, kind: from === 'agent' ? 'agent' : 'reply', priority: OUTBOX_PRIORITY.reply, text,
       replyTo: quote, payload: group && t.channel === 'wechat' ? { mention: { userId: t.userId, name: t.userName ?? '' } } : null,
       // Never expired: a person's answer is worth delivering late (the outbox retries it, and the console shows how it stands).
-      source: `ticket:${t.id}`, at, expiresAt: null,
+      // A dedupe key keeps the row when finished rows are pruned, so the ticket shows its delivery for good.
+      source: `ticket:${t.id}`, dedupeKey: `ticket:${t.id}:${randomUUID()}`, at, expiresAt: null,
     },
   };
 }
@@ -168,11 +170,12 @@ const tickets: FastifyPluginAsyncTypebox = async (fastify) => {
     preHandler: agents,
     schema: {
       ...common,
-      summary: '工单列表（坐席、管理员）：超期的在前，其余最新的在前',
+      summary: '工单列表（坐席、管理员）：超期的在前，其余最新的在前；最多 limit 张（默认 500）',
       querystring: Type.Object({
         state: Type.Optional(Type.String({ maxLength: 200, description: '状态，可逗号分隔多个；open 表示未办结（registered、assigned、in_progress）' })),
         mine: Type.Optional(Type.Boolean({ description: 'true：只看我处理的' })),
         overdue: Type.Optional(Type.Boolean({ description: 'true：只看超期的' })),
+        flagged: Type.Optional(Type.Boolean({ description: 'true：只看评价不满意、待负责人督办的' })),
         channel: Type.Optional(Type.String({ maxLength: 20 })),
         userId: Type.Optional(Type.String({ maxLength: 200, description: '与 channel 一起：这位提问人的全部工单（历史）' })),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
@@ -193,7 +196,7 @@ const tickets: FastifyPluginAsyncTypebox = async (fastify) => {
       }),
       context(),
     ]);
-    const shown = list.map((t) => ticketJson(t, ctx)).filter((t) => !q.overdue || t.overdue);
+    const shown = list.map((t) => ticketJson(t, ctx)).filter((t) => (!q.overdue || t.overdue) && (!q.flagged || t.flagged));
     // Overdue first, each group newest first (the list comes newest first; the sort is stable).
     shown.sort((a, b) => Number(b.overdue) - Number(a.overdue));
     return { tickets: shown };

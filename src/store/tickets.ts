@@ -379,6 +379,8 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
       const q = queue({
         channel: row.channel, chatId: row.chat_id, channelChatId: row.channel_chat_id, kind: row.kind, priority: Number(row.priority), text: row.text,
         replyTo: row.reply_to, payload: row.payload === null ? null : (JSON.parse(row.payload) as OutboxPayload), source: row.source, at: now, expiresAt: null,
+        // Kept when finished rows are pruned, like the message it sends again.
+        dedupeKey: `ticket:${ticketId}:${newId()}`,
       });
       const id = newId();
       await together([

@@ -152,6 +152,7 @@ describeEachDatabase('Tickets in chats', (db) => {
       ['agent', '您好，请问是哪张发票？'], ['user', '是11月的专票'], ['bot', expect.stringContaining('已指导您在电子税务局作废重开')],
     ]);
     expect(detail.events.map((e) => e.type)).toEqual(['registered', 'claimed', 'replied', 'resolved', 'rated', 'flagged', 'followed_up']);
+    expect((await call(t, li.token, 'GET', '/api/tickets?flagged=true')).body).toMatchObject({ tickets: [{ id: ticket!.id }] });
 
     // 还没解决 reopens it, back to the agent who had it.
     await adapter.deliver(adapter.message('还没解决', zhang));
