@@ -40,3 +40,13 @@ export function describeAudience(audience: Partial<Record<string, string[]>>, in
     .map((field) => `${AUDIENCE_LABELS[field]} ${(audience[field] ?? []).map((v) => (field === 'industry' ? industry(v) : v)).join('、')}`);
   return parts.length ? parts.join('；') : '全部纳税人';
 }
+
+/** A share as a percentage with one decimal: 0.4286 → 42.9%. */
+export function formatRate(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+/** How a notice's state reads in the console. */
+export function noticeState(state: string): string {
+  return ({ draft: '草稿', sending: '正在排队', queued: '已开始发送' } as Record<string, string>)[state] ?? state;
+}
