@@ -1,6 +1,7 @@
 // Shared helpers for the benchmarks: paths, question sets, percentiles, child processes and the
 // summary line that bench/run.js collects. Benchmarks print figures; they assert nothing.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -185,4 +186,26 @@ export function random(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * A fresh PostgreSQL schema on `base` for one benchmark run: `url` puts it first on search_path,
+ * `drop()` removes it with everything in it.
+ */
+export async function postgresSchema(base) {
+  const { default: pg } = await import('pg');
+  const schema = `chunfeng_bench_${randomBytes(6).toString('hex')}`;
+  const run = async (sql) => {
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`create schema ${schema}`);
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url, drop: () => run(`drop schema if exists ${schema} cascade`) };
 }

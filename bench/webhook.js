@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { KNOWLEDGE_DIR, OWN_SET, latencyStats, ms, printTable, random, readCases, requireInputs, sharedCacheDir, summary, verdict } from './lib.js';
+import { KNOWLEDGE_DIR, OWN_SET, latencyStats, ms, postgresSchema, printTable, random, readCases, requireInputs, sharedCacheDir, summary, verdict } from './lib.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TOKEN = '123456:BENCH-token';
@@ -168,22 +168,9 @@ async function sqliteTarget() {
 }
 
 async function postgresTarget(base) {
-  const { default: pg } = await import('pg');
-  const schema = `chunfeng_bench_${randomBytes(6).toString('hex')}`;
-  const run = async (sql) => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`create schema ${schema}`);
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
+  const { url, drop } = await postgresSchema(base);
   const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname);
-  return { label: 'PostgreSQL', url: url.toString(), serverCpuMs: local ? postgresCpuMs : null, cleanup: () => run(`drop schema if exists ${schema} cascade`) };
+  return { label: 'PostgreSQL', url: url.toString(), serverCpuMs: local ? postgresCpuMs : null, cleanup: drop };
 }
 
 /**

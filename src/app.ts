@@ -24,9 +24,15 @@ import ask from './routes/ask.js';
 import accounts from './routes/accounts.js';
 import subscribers from './routes/subscribers.js';
 import notices from './routes/notices.js';
+import insight from './routes/insight.js';
+import report from './routes/report.js';
+import people from './routes/people.js';
 import web from './routes/web.js';
 import metrics from './routes/metrics.js';
 import { VERSION } from './version.js';
+import tickets from './routes/tickets.js';
+import events from './routes/events.js';
+import { TicketConflict } from './core/tickets/lifecycle.js';
 
 /**
  * What the app needs from its caller. Tests pass a ready index (no knowledge folder to load), a
@@ -79,6 +85,7 @@ function describeValidation(v: { keyword: string; instancePath: string; params: 
 /** Maps anything thrown in a route to a stable code and a message that is safe to show. */
 function toChunfengError(err: FastifyError | Error): ChunfengError {
   if (err instanceof ChunfengError) return err;
+  if (err instanceof TicketConflict) return new ChunfengError('CONFLICT', err.message);
   const fe = err as FastifyError;
   if (fe.validation) return new ChunfengError('BAD_REQUEST', `请求格式不正确：${fe.validation.map(describeValidation).join('；')}`);
   if (fe.statusCode === 429) return new ChunfengError('RATE_LIMITED');
@@ -135,6 +142,11 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(accounts);
   await fastify.register(subscribers, { bindingCodeDays: opts.config.bindingCodeDays });
   await fastify.register(notices);
+  await fastify.register(report, { knowledgeDir: opts.config.knowledgeDir });
+  await fastify.register(people);
+  await fastify.register(tickets);
+  await fastify.register(events);
+  await fastify.register(insight);
   await fastify.register(web, { root: opts.webRoot });
   await fastify.register(metrics, { token: opts.config.metricsToken });
 };

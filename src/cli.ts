@@ -15,6 +15,11 @@ import { CsvFileError, decodeCsv } from './core/notices/csv.js';
 import { FIELD_LABELS } from './core/notices/profile.js';
 import { importCsv, importJson, type CsvImportReport } from './notices/import.js';
 import { noticeReport, noticeReportCsv, reportText } from './notices/report.js';
+import { userInfo } from 'node:os';
+import { parseDays, parseWeek, weekOf, type Period } from './core/report/period.js';
+import { reportCsv, reportTables } from './core/report/tables.js';
+import { readTicketSettings } from './knowledge/tickets.js';
+import { serviceReport } from './report/service.js';
 
 const USAGE = `用法：chunfeng <命令>
   serve                       启动网关（npm start 即此命令）
@@ -32,7 +37,13 @@ const USAGE = `用法：chunfeng <命令>
                               导入纳税人档案（CSV：UTF-8 或 GBK；JSON：Profile 数组），逐行报告问题
   notices report 编号或ID [--csv]
                               通知的发送和阅读情况（合计、按分局、政策包条目、提醒轮次）；
-                              --csv 输出每个收件聊天一行的明细（UTF-8 带 BOM，Excel 可直接打开）`;
+                              --csv 输出每个收件聊天一行的明细（UTF-8 带 BOM，Excel 可直接打开）
+  report [--week 2026-W48 | --from 日期 --to 日期] [--csv]
+                              服务报告（北京时间；默认本周至今）；--csv 输出 CSV（UTF-8 带 BOM）
+  person export --channel telegram|wechat --user 用户编号 [--note 申请编号]
+                              以 JSON 导出一位用户的全部数据，记入操作日志
+  person delete --channel telegram|wechat --user 用户编号 --note 申请编号 --yes
+                              按本人要求删除一位用户的数据，记入操作日志`;
 
 function indexFor(config: Config): SearchIndex {
   return openIndex({ knowledgeDir: config.knowledgeDir, policyDirs: config.policyDirs, cacheDir: config.cacheDir }).index;
@@ -120,9 +131,13 @@ function evaluate(config: Config, args: string[]): number {
 }
 
 /** A table column, padded to `cells` terminal cells (16 by default): a Chinese character takes two. */
-function column(name: string, cells = 16): string {
-  const width = [...name].reduce((w, ch) => w + (/[\u1100-\uffdc]/u.test(ch) ? 2 : 1), 0);
-  return name + ' '.repeat(Math.max(1, cells - width));
+function column(name: string, width = 16): string {
+  return name + ' '.repeat(Math.max(1, width - cells(name)));
+}
+
+/** Terminal cells a text takes: a Chinese character takes two. */
+function cells(text: string): number {
+  return [...text].reduce((w, ch) => w + (/[\u1100-\uffdc]/u.test(ch) ? 2 : 1), 0);
 }
 
 /** A mistake in how a command was called: the message, then the usage; exit code 2. */
@@ -291,6 +306,80 @@ async function notices(config: Config, args: string[]): Promise<number> {
   });
 }
 
+/** The period `report` is asked for: --week, or --from and --to; this week so far by default. */
+function reportPeriod(values: { week?: string; from?: string; to?: string }): Period {
+  if (values.week !== undefined && (values.from !== undefined || values.to !== undefined)) throw new UsageError('--week 与 --from/--to 只能选一种');
+  if (values.from === undefined && values.to === undefined) {
+    const week = parseWeek(values.week ?? weekOf(new Date()));
+    if (!week.ok) throw new UsageError(`--week 不正确：${week.message}`);
+    return week.value;
+  }
+  if (values.from === undefined || values.to === undefined) throw new UsageError('--from 和 --to 要一起给出（YYYY-MM-DD，北京时间，含两端）');
+  const days = parseDays(values.from, values.to);
+  if (!days.ok) throw new UsageError(days.message);
+  return days.value;
+}
+
+/** `chunfeng report`: the service report of the console's 服务报告 page, as tables or CSV. */
+async function report(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    week: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, csv: { type: 'boolean', default: false },
+  });
+  if (positionals.length > 0) throw new UsageError(`report 不接受多余的参数：${positionals.join(' ')}`);
+  const period = reportPeriod(values);
+  const now = new Date();
+  const { calendar, rules } = readTicketSettings(config.knowledgeDir, now);
+  const r = await withStore(config, (store) => serviceReport(store, period, { calendar, rules }, now));
+  if (values.csv) {
+    process.stdout.write(reportCsv(r));
+    return 0;
+  }
+  const out = [`春风服务报告  ${r.period.label}（北京时间）  生成于 ${chinaTime(r.generatedAt)}`];
+  for (const table of reportTables(r)) {
+    const widths = table.headings.map((h, i) => Math.max(cells(h), ...table.rows.map((row) => cells(String(row[i] ?? '')))) + 2);
+    out.push('', `【${table.title}】`, table.headings.map((h, i) => column(h, widths[i])).join('').trimEnd());
+    if (table.rows.length === 0) out.push('（无）');
+    for (const row of table.rows) out.push(row.map((c, i) => column(String(c ?? ''), widths[i])).join('').trimEnd());
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+/**
+ * `chunfeng person export|delete`: a person's data on request (个人信息保护法), straight in the
+ * database, logged as done by `cli:<login>`. Delete asks for --yes, as there is no undo.
+ */
+async function person(config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'export' && sub !== 'delete') throw new UsageError(`未知的 person 子命令：${sub ?? '（空）'}`);
+  const { values, positionals } = parse(rest, {
+    channel: { type: 'string' }, user: { type: 'string' }, note: { type: 'string' }, yes: { type: 'boolean', default: false },
+  });
+  if (positionals.length > 0) throw new UsageError(`person ${sub} 不接受多余的参数：${positionals.join(' ')}`);
+  const { channel, user: userId } = values;
+  if (channel !== 'telegram' && channel !== 'wechat') throw new UsageError(`person ${sub} 需要 --channel telegram 或 --channel wechat`);
+  if (!userId) throw new UsageError(`person ${sub} 需要 --user 用户编号（该渠道的用户 id）`);
+  const by = { actor: `cli:${userInfo().username}`, note: values.note ?? null };
+  if (sub === 'export') {
+    const data = await withStore(config, (store) => store.people.export({ channel, userId }, by));
+    if (!data) throw new CommandError(`没有这位用户的数据（${channel} ${userId}）：可能从未联系过机器人，或已经删除`);
+    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return 0;
+  }
+  if (!values.note?.trim()) throw new UsageError('person delete 需要 --note 申请编号或事由（留作记录）');
+  if (!values.yes) throw new UsageError('删除不可撤销：确认无误后加 --yes 再运行');
+  const counts = await withStore(config, (store) => store.people.delete({ channel, userId }, by));
+  if (!counts) throw new CommandError(`没有这位用户的数据（${channel} ${userId}）：可能从未联系过机器人，或已经删除`);
+  const parts = Object.entries(counts).map(([kind, n]) => `${DELETED_LABELS[kind] ?? kind} ${n}`);
+  process.stdout.write(`已删除 ${channel} 用户 ${userId} 的数据：${parts.join('，')}\n`);
+  return 0;
+}
+
+/** What each count of a deletion is, as a clerk reads it. */
+const DELETED_LABELS: Readonly<Record<string, string>> = {
+  outbox: '待发消息', messages: '消息', suggestions: '待选建议', bindings: '绑定', topics: '订阅选择', codes: '绑定码记录', deliveries: '通知送达（去标识）', chats: '私聊', person: '用户',
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -319,6 +408,10 @@ async function main(argv: string[]): Promise<number> {
       return subscribers(config, rest);
     case 'notices':
       return notices(config, rest);
+    case 'report':
+      return report(config, rest);
+    case 'person':
+      return person(config, rest);
     case undefined:
     case 'help':
     case '--help':

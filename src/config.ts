@@ -48,6 +48,13 @@ export interface Config {
   readonly telegramLimits: { readonly perBot: number; readonly perChat: number; readonly perGroup: number };
   /** The outbox: how long a reply may wait before it is expired instead of sent late, and how many sends a message gets. */
   readonly outbox: { readonly maxAgeMs: number; readonly maxAttempts: number };
+  /**
+   * Retention in days: group chatter the bot did not take up (RETENTION_CHATTER_DAYS), and questions
+   * (RETENTION_QUESTION_DAYS; 0 keeps them).
+   */
+  readonly retention: { readonly chatterDays: number; readonly questionDays: number };
+  /** How often each instance looks for knowledge changes made on another (KNOWLEDGE_POLL_SECONDS), in ms. */
+  readonly knowledgePollMs: number;
   /** How many days a binding code (绑定 123456) stays valid (BINDING_CODE_DAYS). */
   readonly bindingCodeDays: number;
 }
@@ -211,6 +218,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     outbox: { maxAgeMs: integer(env, 'OUTBOX_MAX_AGE', 600, 10, 7 * 24 * 3600) * 1000, maxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 100) },
     bindingCodeDays: integer(env, 'BINDING_CODE_DAYS', 7, 1, 90),
+    retention: { chatterDays: integer(env, 'RETENTION_CHATTER_DAYS', 30, 1, 3650), questionDays: integer(env, 'RETENTION_QUESTION_DAYS', 0, 0, 3650) },
+    knowledgePollMs: integer(env, 'KNOWLEDGE_POLL_SECONDS', 10, 1, 3600) * 1000,
   };
 }
 

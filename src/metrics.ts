@@ -25,9 +25,17 @@ export class Metrics {
     name: 'chunfeng_outbox_failed_total', help: '放弃发送的消息（refused_or_attempts：被拒绝或重试次数用尽；unreachable：会话已无法送达）', labelNames: ['channel', 'reason'], registers: [this.registry],
   });
   readonly outboxExpired = new Counter({ name: 'chunfeng_outbox_expired_total', help: '等待超过最长时限（OUTBOX_MAX_AGE）而不再发送的消息', labelNames: ['channel'], registers: [this.registry] });
+  readonly tickets = new Counter({
+    name: 'chunfeng_ticket_messages_total', help: '与工单有关的消息（open：新建工单；relay：转给工作人员；same：重复转人工；status：查询工单；rate：评价；reopen：重新打开）',
+    labelNames: ['channel', 'step'], registers: [this.registry],
+  });
   /** Reads the outbox's depth for the two gauges below at each scrape; set by the outbox plugin. */
   outboxProbe: (() => Promise<readonly { channel: string; depth: number; oldest: Date }[]>) | null = null;
   readonly outboxDepth: Gauge;
+  /** Reads the ticket counts at each scrape; set by the tickets routes. */
+  ticketProbe: (() => Promise<{ readonly open: number; readonly overdue: number }>) | null = null;
+  readonly ticketsOpen: Gauge;
+  readonly ticketsOverdue: Gauge;
   readonly outboxOldest: Gauge;
   readonly channelUp = new Gauge({
     name: 'chunfeng_channel_up', help: '渠道是否在运行：1 运行中（微信可能仍在等待扫码登录）；0 启动中、启动失败等待重试或已停止', labelNames: ['channel'], registers: [this.registry],
@@ -54,6 +62,26 @@ export class Metrics {
         const rows = await reading;
         this.reset();
         for (const r of rows ?? []) this.set({ channel: r.channel }, r.depth);
+      },
+    });
+    let counting: Promise<{ open: number; overdue: number } | null> | null = null;
+    const tickets = (): Metrics['ticketProbe'] => this.ticketProbe;
+    this.ticketsOpen = new Gauge({
+      name: 'chunfeng_tickets_open', help: '未办结的工单数（已登记、已分派、处理中；同一数据库上的所有实例合计）', registers: [this.registry],
+      async collect() {
+        const read = tickets();
+        if (!read) return;
+        counting = read().catch(() => null);
+        const counts = await counting;
+        if (counts) this.set(counts.open);
+      },
+    });
+    this.ticketsOverdue = new Gauge({
+      name: 'chunfeng_tickets_overdue', help: '未办结且已过首次回复或答复期限的工单数', registers: [this.registry],
+      async collect() {
+        if (!counting) return;
+        const counts = await counting;
+        if (counts) this.set(counts.overdue);
       },
     });
     this.outboxOldest = new Gauge({

@@ -338,6 +338,83 @@ describe.concurrent('chunfeng', () => {
     });
   });
 
+  describe('chunfeng report and chunfeng person', () => {
+    const database = (name: string): Record<string, string> => ({ DATABASE_URL: `sqlite:${join(work, 'data', `${name}.db`)}` });
+    /** 王先生 (telegram 523456789) asks twice in W48: one answer, one question nobody could answer. */
+    async function seed(env: Record<string, string>): Promise<void> {
+      const store = await openStore(env.DATABASE_URL as string);
+      try {
+        const chatId = await store.identities.upsertChat({ channel: 'telegram', channelChatId: '523456789', kind: 'private' });
+        const userId = await store.identities.upsertUser({ channel: 'telegram', channelUserId: '523456789', displayName: '王先生' });
+        const ask = (id: string, at: string, answered: boolean) => store.messages.record({
+          channel: 'telegram', chatId, userId, direction: 'in', channelMessageId: id, text: `问题${id}`, at: new Date(at),
+          decision: { answered, entryId: answered ? 'vat-rate' : null, score: 1, reason: answered ? 'answered' : 'no_match' },
+        });
+        await ask('1', '2026-11-24T01:30:00Z', true);
+        await ask('2', '2026-11-24T02:30:00Z', false);
+      } finally {
+        await store.close();
+      }
+    }
+
+    it('report --week prints the tables of the week in Beijing time; --csv the same as CSV with a BOM', async () => {
+      const env = database('report');
+      await seed(env);
+      const text = await chunfeng(['report', '--week', '2026-W48'], env);
+      expect(text.code, text.stderr).toBe(0);
+      const lines = text.stdout.split('\n');
+      expect(lines[0]).toMatch(/^春风服务报告 {2}2026-W48（北京时间） {2}生成于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+      expect(lines.find((l) => l.startsWith('咨询量'))).toMatch(/^咨询量 +2 +向机器人提出的问题/);
+      expect(lines.find((l) => l.startsWith('机器人解答率'))).toMatch(/^机器人解答率（无需人工） +50\.0% +1 \/ 2 /);
+      expect(lines.find((l) => l.startsWith('09:00-10:00'))).toMatch(/^09:00-10:00 +1$/);
+      const csv = await chunfeng(['report', '--week', '2026-W48', '--csv'], env);
+      expect(csv.code, csv.stderr).toBe(0);
+      expect(csv.stdout.startsWith('\uFEFF总体指标（2026-W48）\r\n指标,数值,计数,口径\r\n咨询量,2,,')).toBe(true);
+      // The week before has no questions.
+      expect((await chunfeng(['report', '--from', '2026-11-16', '--to', '2026-11-22'], env)).stdout).toMatch(/\n咨询量 +0 /);
+    });
+
+    it('report says in Chinese what is wrong with a week or a span, exit 2', async () => {
+      const env = database('report-bad');
+      for (const [args, message] of [
+        [['--week', '2026-48'], '--week 不正确：“2026-48”不是 ISO 周，应写成 年-W周，例如 2026-W48'],
+        [['--week', '2026-W54'], '--week 不正确：2026 年只有第 1 至第 53 周，没有第 54 周'],
+        [['--from', '2026-11-01'], '--from 和 --to 要一起给出（YYYY-MM-DD，北京时间，含两端）'],
+        [['--week', '2026-W48', '--from', '2026-11-01', '--to', '2026-11-02'], '--week 与 --from/--to 只能选一种'],
+      ] as const) {
+        const run = await chunfeng(['report', ...args], env);
+        expect(run.code, args.join(' ')).toBe(2);
+        expect(run.stderr.split('\n')[0]).toBe(message);
+      }
+    });
+
+    it('person export prints their data as JSON; person delete needs a note and --yes, then deletes and says what', async () => {
+      const env = database('person');
+      await seed(env);
+      const exported = await chunfeng(['person', 'export', '--channel', 'telegram', '--user', '523456789', '--note', '申请 1'], env);
+      expect(exported.code, exported.stderr).toBe(0);
+      const data = JSON.parse(exported.stdout) as { person: { displayName: string }; messages: { text: string }[] };
+      expect(data.person.displayName).toBe('王先生');
+      expect(data.messages.map((m) => m.text)).toEqual(['问题1', '问题2']);
+
+      const unsure = await chunfeng(['person', 'delete', '--channel', 'telegram', '--user', '523456789', '--note', '申请 1'], env);
+      expect(unsure.code).toBe(2);
+      expect(unsure.stderr.split('\n')[0]).toBe('删除不可撤销：确认无误后加 --yes 再运行');
+      const deleted = await chunfeng(['person', 'delete', '--channel', 'telegram', '--user', '523456789', '--note', '申请 1', '--yes'], env);
+      expect(deleted.code, deleted.stderr).toBe(0);
+      expect(deleted.stdout).toBe('已删除 telegram 用户 523456789 的数据：待发消息 0，消息 2，待选建议 0，绑定 0，订阅选择 0，绑定码记录 0，通知送达（去标识） 0，私聊 1，用户 1\n');
+      const again = await chunfeng(['person', 'export', '--channel', 'telegram', '--user', '523456789'], env);
+      expect(again).toMatchObject({ code: 1, stderr: '没有这位用户的数据（telegram 523456789）：可能从未联系过机器人，或已经删除\n' });
+
+      const store = await openStore(env.DATABASE_URL as string);
+      try {
+        expect((await store.people.requests(10)).map((r) => [r.kind, r.actor.startsWith('cli:'), r.note])).toEqual([['delete', true, '申请 1'], ['export', true, '申请 1']]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe('asking a command for help or calling it wrong', () => {
     it('--help after any command prints the usage and exits 0', async () => {
       for (const args of [['eval', '--help'], ['ask', '-h'], ['user', 'add', '--help']]) {

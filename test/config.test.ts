@@ -175,3 +175,18 @@ describe('loadConfig: the outbox and the sending limits', () => {
     expect(refused({ [variable]: value }).variable).toBe(variable);
   });
 });
+
+describe('retention and knowledge polling', () => {
+  it('keeps chatter 30 days and questions for good by default, and polls for knowledge changes every 10 seconds', () => {
+    expect(loadConfig({})).toMatchObject({ retention: { chatterDays: 30, questionDays: 0 }, knowledgePollMs: 10_000 });
+    expect(loadConfig({ RETENTION_CHATTER_DAYS: '7', RETENTION_QUESTION_DAYS: '365', KNOWLEDGE_POLL_SECONDS: '2' })).toMatchObject({ retention: { chatterDays: 7, questionDays: 365 }, knowledgePollMs: 2_000 });
+  });
+
+  it.each([
+    ['RETENTION_CHATTER_DAYS', '0'],
+    ['RETENTION_QUESTION_DAYS', 'forever'],
+    ['KNOWLEDGE_POLL_SECONDS', '0'],
+  ])('refuses %s=%s, naming it', (variable, value) => {
+    expect(refused({ [variable]: value }).message).toContain(variable);
+  });
+});

@@ -1,20 +1,27 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { OUTBOX_PRIORITY, type NewOutboxItem, type Store, type SuggestionKey } from '../store/index.js';
+import { NUMBER_PLACEHOLDER, OUTBOX_PRIORITY, isOpenConflict, type Intake, type NewOutboxItem, type RequesterContext, type Store, type SuggestionKey } from '../store/index.js';
 import type { SearchIndex, Suggestion } from '../core/search/index.js';
 import { address } from '../core/conversation/addressing.js';
 import { decide, quoteReply, type Decision } from '../core/conversation/dialog.js';
 import { ackReply, beijingTime, decideAck, readAck, readButtonNotice, type ReadAck } from '../core/notices/delivery.js';
 import { FLOOD_WARNING, type OfficeContact } from '../core/conversation/format.js';
 import { cleanInbound } from '../core/conversation/inbound.js';
+import { PICKED } from '../core/report/figures.js';
 import type { Channel, InboundMessage, OutboundMessage } from '../core/conversation/types.js';
 import type { Metrics } from '../metrics.js';
+import { newId } from '../store/ids.js';
 import type { ButtonPress, ChannelAdapter, InboundHandler, PressAnswer } from './channel.js';
+import { OFFER, deadlines, formatOpened, formatRated, formatReopened, formatSame, formatStatus, ticketStep, type TicketStep } from '../core/tickets/flow.js';
+import type { TicketSettings } from '../knowledge/tickets.js';
+
+/** How a relayed message without text reads on the ticket. */
+const MEDIA_LABELS: Readonly<Record<string, string>> = { image: '图片', video: '视频', audio: '音频', voice: '语音', file: '文件', sticker: '表情', location: '位置', contact: '名片', link: '链接' };
 
 /** Chats and users whose store ids an instance keeps in memory. */
 const IDENTITY_CACHE_SIZE = 10_000;
 
 /** How long an offer of suggestions stays open for "reply 1-3". */
-const SUGGESTION_TTL_MS = 30 * 60_000;
+export const SUGGESTION_TTL_MS = 30 * 60_000;
 
 /** The first rejection among settled results, if any. */
 function firstFailure(results: readonly PromiseSettledResult<unknown>[]): PromiseRejectedResult | undefined {
@@ -55,7 +62,12 @@ export interface GatewayOptions {
   readonly queued?: (channel: Channel, ids: readonly string[]) => void;
   readonly flood?: FloodRule;
   readonly now?: () => Date;
+  /** The working-day calendar and ticket rules, from the knowledge loaded. */
+  readonly tickets: () => Pick<TicketSettings, 'calendar' | 'rules'>;
 }
+
+/** How many of a user's tickets 查询工单 lists. */
+const STATUS_TICKETS = 3;
 
 /**
  * The shared rules between channels and the conversation core, applied once for every channel:
@@ -116,19 +128,26 @@ export class Gateway {
     const addressing = address(msg, botNames);
     const addressed = addressing !== null;
     const ack = addressing ? readAck(addressing.question) : null;
-    const [chatId, userId, pendingIds, early] = await settled([
+    const [chatId, userId, pendingIds, early, requester] = await settled([
       this.identity(`chat\0${msg.channel}\0${msg.chatId}`, () =>
         store.identities.upsertChat({ channel: msg.channel, channelChatId: msg.chatId, kind: msg.chatKind }, received)),
       this.identity(`user\0${msg.channel}\0${msg.userId}\0${msg.userName}`, () =>
         store.identities.upsertUser({ channel: msg.channel, channelUserId: msg.userId, displayName: msg.userName }, received)),
       store.suggestions.get(key, received),
       addressed ? store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, received) : null,
+      // Tickets are decided before the FAQ, for messages to the bot only: in a group, chatter is never relayed.
+      addressed ? store.tickets.context(msg.channel, msg.chatId, msg.userId) : null,
     ]);
     // The flood count taken after deciding, for a bare pick.
     let late: boolean | null = null;
     const giveBack = (): Promise<void> =>
       early !== null || late !== null ? store.budget.release(floodKey, this.flood.windowMs, received).catch(() => undefined) : Promise.resolve();
     try {
+      const step = addressing && requester && !ack ? ticketStep(addressing.question, requester, received, this.opts.tickets().rules) : null;
+      if (step && requester) {
+        await this.ticketTurn(adapter, msg, step, requester, { chatId, userId, text: addressing?.question ?? msg.text }, received);
+        return;
+      }
       const index = this.opts.index();
       const pending = (pendingIds ?? []).flatMap((id): Suggestion[] => {
         const entry = index.entry(id);
@@ -144,7 +163,8 @@ export class Gateway {
       const answer = decision.kind === 'reply' ? decision.answer : null;
       const inbound = {
         channel: msg.channel, chatId, userId, direction: 'in' as const, channelMessageId: msg.messageId, text: msg.text, at: msg.at,
-        decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason } : null,
+        // A pick is recorded as such: the report counts it as an offer taken, not as a new question.
+        decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: decision.kind === 'reply' && decision.topic === 'pick' ? PICKED : answer.reason, questionKey: index.questionKey(answer.q) } : null,
       };
       if (decision.kind === 'ignore') {
         // Chatter is stored and leaves an offer as it was (and expiring when it was due).
@@ -156,7 +176,10 @@ export class Gateway {
       if (within === null) within = late = await store.budget.tryConsume(floodKey, this.flood.windowMs, this.flood.limit, received);
       // Over the flood rule: one polite warning, then silence; the offer stays as it was.
       const warn = !within && (await store.budget.tryConsume(`${floodKey}:warned`, this.flood.windowMs, 1, received));
-      const messages = within ? decision.messages : warn ? quoteReply(msg, FLOOD_WARNING, adapter.maxLength) : [];
+      // The second unanswered question in a row: the bot offers a person (a 是 then opens a ticket).
+      const declined = decision.topic === 'no_match' || decision.topic === 'suggest';
+      const offer = declined && (requester?.declines ?? 0) >= 1 ? quoteReply(msg, OFFER, adapter.maxLength) : [];
+      const messages = within ? [...decision.messages, ...offer] : warn ? quoteReply(msg, FLOOD_WARNING, adapter.maxLength) : [];
       const offered = decision.offer?.map((s) => s.id) ?? null;
       const changesOffer = within && (offered ? offered.join('\n') !== pendingIds?.join('\n') : pendingIds !== null);
       const result = await store.intake.commit({
@@ -178,6 +201,72 @@ export class Gateway {
       throw err;
     }
     log.debug({ channel: msg.channel, messageId: msg.messageId }, '消息已存储');
+  }
+
+  /**
+   * A message that does something to a ticket, stored as one unit with what it does: opened (with
+   * its number, counter and transcript), relayed to the open ticket in silence, rated, reopened, or
+   * answered with the user's tickets. A ticket opened meanwhile by another instance for the same
+   * user fails the unit, and the message is handled again: it then finds that ticket.
+   */
+  private async ticketTurn(adapter: ChannelAdapter, msg: InboundMessage, step: NonNullable<TicketStep>, requester: RequesterContext, ids: { chatId: string; userId: string; text: string }, received: Date): Promise<void> {
+    const { store } = this.opts;
+    const { rules, calendar } = this.opts.tickets();
+    const latest = requester.latest;
+    const text = ids.text || (msg.media ? `[${MEDIA_LABELS[msg.media] ?? '文件'}]` : '');
+    const relay = (ticketId: string): Intake['ticket'] => ({ ids: [ticketId], statements: (inboundId) => store.tickets.relayStatements(ticketId, inboundId, text, msg.at) });
+    let replies: string[] = [];
+    let ticket: Intake['ticket'];
+    switch (step.kind) {
+      case 'relay':
+      case 'same':
+        ticket = relay(latest!.id);
+        if (step.kind === 'same') replies = [formatSame(latest!)];
+        break;
+      case 'status': {
+        const mine = await store.tickets.list({ requester: { channel: msg.channel, userId: msg.userId }, limit: 50 });
+        replies = [formatStatus(mine.filter((t) => t.chatId === msg.chatId).slice(0, STATUS_TICKETS))];
+        break;
+      }
+      case 'rate':
+        ticket = { ids: [latest!.id], statements: () => store.tickets.userActionStatements(latest!, { type: 'rate', rating: step.rating }, received, rules, step.comment) };
+        replies = [formatRated(step.rating)];
+        break;
+      case 'reopen':
+        if (step.refusal) replies = [step.refusal];
+        else {
+          const reopen = store.tickets.userActionStatements(latest!, { type: 'reopen' }, received, rules);
+          ticket = { ids: [latest!.id], statements: (inboundId) => [...reopen, ...store.tickets.relayStatements(latest!.id, inboundId, text, msg.at)] };
+          replies = [formatReopened(latest!.number)];
+        }
+        break;
+      case 'open': {
+        const due = deadlines(step.category, received, rules, calendar);
+        const opening = {
+          channel: msg.channel, chatRef: ids.chatId, userRef: ids.userId, chatId: msg.chatId, userId: msg.userId, chatKind: msg.chatKind, userName: msg.userName || null,
+          source: step.source, category: step.category, priority: step.priority, ...due, actor: 'user', at: received,
+        } as const;
+        replies = [formatOpened(NUMBER_PLACEHOLDER, step.source, step.category, due)];
+        const id = newId();
+        ticket = { ids: [id], statements: (_inboundId, outboxIds) => [...store.tickets.openStatements(opening, id, outboxIds).statements, ...store.tickets.fillNumber(id, outboxIds)] };
+        break;
+      }
+    }
+    const outbound = replies.flatMap((r) => quoteReply(msg, r, adapter.maxLength)).map((out) => this.queueItem(ids.chatId, out, 'reply', received));
+    const inbound = { channel: msg.channel, chatId: ids.chatId, userId: ids.userId, direction: 'in' as const, channelMessageId: msg.messageId, text: msg.text, at: msg.at };
+    let result;
+    try {
+      result = await store.intake.commit({ inbound, outbound, ...(ticket ? { ticket } : {}) });
+    } catch (err) {
+      if (step.kind === 'open' && isOpenConflict(err)) return this.handle(adapter, msg);
+      throw err;
+    }
+    if (result.duplicate) {
+      this.duplicate(msg);
+      return;
+    }
+    this.opts.metrics.tickets.inc({ channel: msg.channel, step: step.kind });
+    this.opts.queued?.(msg.channel, result.outboxIds);
   }
 
   /**

@@ -1,4 +1,6 @@
 import fp from 'fastify-plugin';
+import { DEFAULT_TICKET_RULES } from '../core/tickets/rules.js';
+import { WEEKDAYS_ONLY } from '../core/tickets/workdays.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -7,6 +9,8 @@ import { Gateway, type FloodRule } from '../channels/gateway.js';
 import { TelegramAdapter, isUpdate } from '../channels/telegram.js';
 import { ChunfengError } from '../errors.js';
 import { startMaintenance } from '../jobs/maintenance.js';
+import { startTicketJobs } from '../jobs/tickets.js';
+import { startRetention } from '../jobs/retention.js';
 import { secretCheck } from './auth.js';
 
 declare module 'fastify' {
@@ -56,9 +60,11 @@ export default fp<ChannelsPluginOptions>(
     }
     const webhookAdapter = telegram ?? (adapters.find((a) => a instanceof TelegramAdapter) as TelegramAdapter | undefined) ?? null;
 
+    const ticketSettings = () => fastify.knowledge.knowledge()?.tickets ?? { calendar: WEEKDAYS_ONLY, rules: DEFAULT_TICKET_RULES };
     const gateway = new Gateway({
       store: fastify.store,
       index: () => fastify.knowledge.get(),
+      tickets: ticketSettings,
       office: config.office,
       metrics: fastify.metrics,
       log,
@@ -142,8 +148,12 @@ export default fp<ChannelsPluginOptions>(
 
     for (const adapter of adapters) fastify.metrics.channelUp.set({ channel: adapter.channel }, 0);
     let stopMaintenance: () => void = () => undefined;
+    let stopTicketJobs: () => void = () => undefined;
+    let stopRetention: () => void = () => undefined;
     fastify.addHook('onReady', async () => {
       stopMaintenance = startMaintenance(fastify.store, log);
+      stopTicketJobs = startTicketJobs(fastify.store, () => ticketSettings().rules, log);
+      stopRetention = startRetention(fastify.store, opts.config.retention, log);
       void fastify.knowledge.loaded.then(async () => {
         if (!fastify.knowledge.ready) return;
         for (const adapter of adapters) void start(adapter, retry.firstMs);
@@ -151,6 +161,8 @@ export default fp<ChannelsPluginOptions>(
     });
     fastify.addHook('preClose', async () => {
       stopMaintenance();
+      stopTicketJobs();
+      stopRetention();
       closing = true;
       for (const timer of retries) clearTimeout(timer);
       // Sends under way finish and are recorded while the adapters can still send (a stopped WeChat

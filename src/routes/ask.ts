@@ -4,7 +4,15 @@ import { Type } from 'typebox';
 import { formatAnswer } from '../core/conversation/format.js';
 import { withoutNul } from '../core/conversation/inbound.js';
 import type { Answer } from '../core/search/index.js';
+import { intentOf } from '../core/tickets/intent.js';
 import type { Store } from '../store/index.js';
+
+/**
+ * What the web page answers to 转人工 and complaints: the website has no way to reach a visitor
+ * again (no push to the page), so instead of a ticket the visitor is told how complaints are made
+ * and that a chat with the bot on WeChat or Telegram hands them over to a person.
+ */
+export const HANDOFF_ENTRY = 'complaint-channels';
 
 /** Longest question accepted: a question, not a document. */
 export const MAX_QUESTION_LENGTH = 500;
@@ -58,7 +66,9 @@ const ask: FastifyPluginAsyncTypebox<AskRouteOptions> = async (fastify, opts) =>
       const q = withoutNul(request.body.q);
       const index = fastify.knowledge.get();
       // A picked suggestion is answered with its entry, as a numbered reply is in a chat: asking its title could land on a neighbour.
-      const answer = (entry ? index.answerFor(entry, q) : null) ?? index.ask(q);
+      // The page cannot hand a visitor over to a person: 转人工 and complaints get the entry that says where one is reached.
+      const intent = intentOf(q)?.kind;
+      const answer = (entry ? index.answerFor(entry, q) : null) ?? (intent === 'human' || intent === 'complaint' ? index.answerFor(HANDOFF_ENTRY, q) : null) ?? index.ask(q);
       await record(fastify, answer, session ?? null).catch((err: unknown) => request.log.error({ err }, '网页提问未能存储'));
       return answer;
     },
@@ -109,7 +119,7 @@ async function record(fastify: FastifyInstance, answer: Answer, session: string 
   await Promise.all([
     store.messages.record({
       channel: 'web', chatId, userId, direction: 'in', text: answer.q, at,
-      decision: { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason },
+      decision: { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason, questionKey: fastify.knowledge.get().questionKey(answer.q) },
     }),
     store.messages.record({ channel: 'web', chatId, direction: 'out', text: formatAnswer(answer), at }),
   ]);

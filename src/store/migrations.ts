@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
+import { maskPersonalData } from '../core/text/mask.js';
 
 /**
  * Every schema change, applied in name order by {@link migrateToLatest} and recorded in
@@ -163,7 +164,113 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('accounts').addColumn('disabled_at', 'text').execute();
     },
   },
-  // 0005 is reserved for tickets, developed alongside.
+  '0005-tickets': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One row per China day: the last ticket number given that day. Bumped inside the unit that
+      // opens the ticket, so a unit that fails gives its number back and numbers have no gaps; on
+      // PostgreSQL the row lock orders instances opening tickets at the same moment.
+      await db.schema
+        .createTable('ticket_counters')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('last', 'integer', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('tickets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('number', 'text', (c) => c.notNull().unique())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('chat_id', 'text', (c) => c.notNull().references('chats.id'))
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        // The chat and user as their network names them: what the gateway knows before its first read.
+        .addColumn('channel_chat_id', 'text', (c) => c.notNull())
+        .addColumn('channel_user_id', 'text', (c) => c.notNull())
+        .addColumn('chat_kind', 'text', (c) => c.notNull().check(sql`chat_kind in ('private', 'group')`))
+        .addColumn('user_name', 'text')
+        .addColumn('source', 'text', (c) => c.notNull().check(sql`source in ('human', 'complaint', 'offer', 'agent')`))
+        .addColumn('category', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull().check(sql`priority in ('normal', 'high', 'urgent')`))
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('registered', 'assigned', 'in_progress', 'resolved', 'followed_up', 'archived')`))
+        .addColumn('assignee', 'text', (c) => c.references('accounts.id'))
+        // Bumped by every change: a change applies only to the version it was decided on.
+        .addColumn('version', 'integer', (c) => c.notNull())
+        // A fresh id per change: statements of the same unit write their audit rows only if this change is the one that applied.
+        .addColumn('last_change', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'text', (c) => c.notNull())
+        .addColumn('first_response_due_at', 'text', (c) => c.notNull())
+        .addColumn('first_response_at', 'text')
+        .addColumn('overdue_at', 'text')
+        .addColumn('resolved_at', 'text')
+        .addColumn('rating', 'integer', (c) => c.check(sql`rating in (1, 2, 3)`))
+        .addColumn('rating_comment', 'text')
+        .addColumn('flagged', 'integer', (c) => c.notNull().check(sql`flagged in (0, 1)`))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('tickets_day_seq_key', ['day', 'seq'])
+        .execute();
+      // At most one open ticket per user and chat: 转人工 again finds it, two instances cannot open two.
+      await db.schema
+        .createIndex('tickets_open_key')
+        .unique()
+        .on('tickets')
+        .columns(['channel', 'channel_chat_id', 'channel_user_id'])
+        .where(sql.ref('state'), 'in', sql`('registered', 'assigned', 'in_progress')`)
+        .execute();
+      // The gateway's lookup of a user's latest ticket in a chat, and a requester's history.
+      await db.schema.createIndex('tickets_requester').on('tickets').columns(['channel', 'channel_user_id', 'created_at']).execute();
+      await db.schema.createIndex('tickets_state').on('tickets').columns(['state', 'due_at']).execute();
+
+      await db.schema
+        .createTable('ticket_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('ticket_id', 'text', (c) => c.notNull().references('tickets.id'))
+        .addColumn('type', 'text', (c) => c.notNull())
+        // An account id, 'user' (the requester) or 'system' (schedules).
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ticket_events_ticket').on('ticket_events').columns(['ticket_id', 'at', 'id']).execute();
+
+      await db.schema
+        .createTable('ticket_messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('ticket_id', 'text', (c) => c.notNull().references('tickets.id'))
+        .addColumn('sender', 'text', (c) => c.notNull().check(sql`sender in ('user', 'agent', 'bot')`))
+        .addColumn('account_id', 'text', (c) => c.references('accounts.id'))
+        // The conversation log's row: the inbound message, or the outgoing one (its outbox row has the same id).
+        .addColumn('message_id', 'text', (c) => c.references('messages.id'))
+        // 1 for what was said before the ticket opened (the transcript that led to it).
+        .addColumn('transcript', 'integer', (c) => c.notNull().check(sql`transcript in (0, 1)`))
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ticket_messages_ticket').on('ticket_messages').columns(['ticket_id', 'at', 'id']).execute();
+
+      // The audit record is written once: the database itself refuses to change or remove it.
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+      if (postgres) {
+        await sql`create function chunfeng_append_only() returns trigger language plpgsql as $$
+          begin raise exception '% 只能追加，不能修改或删除', tg_table_name using errcode = 'restrict_violation'; end $$`.execute(db);
+        // Every change of a ticket writes an event or a message: one notification per row, delivered at commit, wakes every instance's live feed.
+        await sql`create function chunfeng_ticket_notify() returns trigger language plpgsql as $$
+          begin perform pg_notify('chunfeng_tickets', tg_table_schema || ' ' || new.ticket_id); return null; end $$`.execute(db);
+      }
+      for (const table of ['ticket_events', 'ticket_messages']) {
+        if (postgres) {
+          await sql`create trigger ${sql.raw(`${table}_append_only`)} before update or delete on ${sql.table(table)} for each row execute function chunfeng_append_only()`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_notify`)} after insert on ${sql.table(table)} for each row execute function chunfeng_ticket_notify()`.execute(db);
+        } else {
+          for (const action of ['update', 'delete']) {
+            await sql`create trigger ${sql.raw(`${table}_no_${action}`)} before ${sql.raw(action)} on ${sql.table(table)}
+              begin select raise(abort, ${sql.lit(`${table} 只能追加，不能修改或删除`)}); end`.execute(db);
+          }
+        }
+      }
+    },
+  },
   '0006-subscribers': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -295,7 +402,171 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .execute();
     },
   },
+  '0010-insight': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The analyzer's key of every question (answered or not): the inbox groups the declined ones,
+      // and counts the same questions answered after staff taught the knowledge.
+      await db.schema.alterTable('messages').addColumn('question_key', 'text').execute();
+      await db.schema.createIndex('messages_question_key').on('messages').columns(['question_key', 'created_at']).where(sql.ref('question_key'), 'is not', null).execute();
+      // The hot board's live days and its click-through: answered questions by time, and by topic.
+      await db.schema.createIndex('messages_answered_time').on('messages').columns(['created_at', 'entry_id']).where(sql.ref('answered'), '=', sql.lit(1)).execute();
+      await db.schema.createIndex('messages_topic_time').on('messages').columns(['entry_id', 'created_at']).where(sql.ref('answered'), '=', sql.lit(1)).execute();
+      // Retention: inbound messages with no decision (chatter the bot did not take up), by age.
+      await db.schema.createIndex('messages_chatter_time').on('messages').column('created_at')
+        .where((eb) => eb.and([eb(sql.ref('answered'), 'is', null), eb(sql.ref('direction'), '=', sql.lit('in'))])).execute();
+
+      // Answered questions per Beijing day, tax office of the chat ('' for none) and topic, for days
+      // that can no longer change; `rolled_days` says which days are in (a day with no question too).
+      await db.schema
+        .createTable('question_days')
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('office', 'text', (c) => c.notNull())
+        .addColumn('entry_id', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('question_days_pkey', ['day', 'office', 'entry_id'])
+        .execute();
+      await db.schema
+        .createTable('rolled_days')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('rolled_at', 'text', (c) => c.notNull())
+        .execute();
+
+      // Declined questions counted by key as they arrive, and what staff decided about each key.
+      await db.schema
+        .createTable('inbox_keys')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('first_at', 'text', (c) => c.notNull())
+        .addColumn('last_at', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('open', 'attached', 'dismissed')`))
+        .addColumn('decision_id', 'text')
+        .execute();
+      await db.schema.createIndex('inbox_keys_open').on('inbox_keys').column('last_at').where(sql.ref('state'), '=', sql.lit('open')).execute();
+      await db.schema
+        .createTable('inbox_decisions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('attached', 'dismissed')`))
+        .addColumn('entry_id', 'text')
+        .addColumn('keys', 'text', (c) => c.notNull())
+        .addColumn('examples', 'text', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('inbox_decisions_time').on('inbox_decisions').column('decided_at').execute();
+
+      // Changes to the knowledge folder made from the console: every instance applies the ones it
+      // has not seen to its own folder and reloads (plugins/knowledge.ts).
+      await db.schema
+        .createTable('knowledge_revisions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      // Personal numbers are masked at rest from now on: mask what was stored before.
+      const messages = db as unknown as Kysely<{ messages: { id: string; text: string } }>;
+      for (let after = ''; ;) {
+        const page = await messages.selectFrom('messages').select(['id', 'text']).where('id', '>', after).orderBy('id').limit(2000).execute();
+        for (const row of page) {
+          const masked = maskPersonalData(row.text);
+          if (masked !== row.text) await messages.updateTable('messages').set({ text: masked }).where('id', '=', row.id).execute();
+        }
+        if (page.length < 2000) break;
+        after = (page[page.length - 1] as { id: string }).id;
+      }
+    },
+  },
+  '0012-report': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The service report's question figures read the decided inbound messages of a period: a
+      // partial index holding only those rows, with every column the report's window needs, so
+      // the query never touches the table (chatter and the bot's own messages are most rows).
+      await db.schema
+        .createIndex('messages_decided')
+        .on('messages')
+        .columns(['created_at', 'chat_id', 'user_id', 'reason', 'id'])
+        .where(sql.ref('direction'), '=', 'in')
+        .where(sql.ref('answered'), 'is not', null)
+        .execute();
+      // A person's data: their messages, found by user.
+      await db.schema.createIndex('messages_user').on('messages').columns(['user_id', 'created_at']).execute();
+      // Each Beijing day's question figures, kept once final (store/report.ts), and which days are.
+      await db.schema
+        .createTable('report_days')
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('hour', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('picked', 'integer', (c) => c.notNull())
+        .addColumn('escalated', 'integer', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('report_days_pkey', ['day', 'hour', 'reason', 'picked', 'escalated'])
+        .execute();
+      await db.schema
+        .createTable('report_kept_days')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('kept_at', 'text', (c) => c.notNull())
+        .execute();
+      // Notices sent in a period, for read rates by office.
+      await db.schema.createIndex('notice_recipients_created').on('notice_recipients').columns(['created_at', 'office', 'read_at']).execute();
+
+      // Who exported or deleted whose data, when, and what it covered: kept when the data is gone.
+      await db.schema
+        .createTable('data_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('export', 'delete')`))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('subject_hash', 'text', (c) => c.notNull())
+        .addColumn('subject_hint', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('counts', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('data_requests_created').on('data_requests').columns(['created_at', 'id']).execute();
+      await db.schema.createIndex('data_requests_subject').on('data_requests').column('subject_hash').execute();
+    },
+  },
+  '0012-tickets-report': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The report reads the tickets registered, first answered, resolved or rated in a period.
+      await db.schema.createIndex('tickets_created').on('tickets').column('created_at').execute();
+      await db.schema.createIndex('tickets_first_response').on('tickets').column('first_response_at').execute();
+      await db.schema.createIndex('tickets_resolved').on('tickets').column('resolved_at').execute();
+      await db.schema.createIndex('ticket_events_type').on('ticket_events').columns(['type', 'at']).execute();
+
+      // A person's deletion (个人信息保护法) keeps the audit trail but not their words: the
+      // append-only rule now lets exactly one update through, the redaction of what a requester said
+      // (the text replaced by REDACTED, the link to the deleted message cleared, a rating's comment
+      // removed), and still refuses every other change and every delete.
+      const redacted = sql.lit(REDACTED);
+      const sameMessage = sql`new.id = old.id and new.ticket_id = old.ticket_id and new.sender = old.sender and new.transcript = old.transcript and new.at = old.at
+        and new.account_id is not distinct from old.account_id and new.message_id is null and (new.text = old.text or (old.sender = 'user' and new.text = ${redacted}))`;
+      const sameEvent = sql`new.id = old.id and new.ticket_id = old.ticket_id and new.type = old.type and new.actor = old.actor and new.at = old.at and old.actor = 'user'`;
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        for (const [table, allowed] of [['ticket_messages', sameMessage], ['ticket_events', sameEvent]] as const) {
+          await sql`drop trigger ${sql.raw(`${table}_append_only`)} on ${sql.table(table)}`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_no_delete`)} before delete on ${sql.table(table)} for each row execute function chunfeng_append_only()`.execute(db);
+          await sql`create function ${sql.raw(`${table}_redact_only`)}() returns trigger language plpgsql as $$
+            begin if ${allowed} then return new; end if;
+            raise exception '% 只能追加，不能修改或删除', tg_table_name using errcode = 'restrict_violation'; end $$`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_redact_only`)} before update on ${sql.table(table)} for each row execute function ${sql.raw(`${table}_redact_only`)}()`.execute(db);
+        }
+      } else {
+        for (const [table, allowed] of [['ticket_messages', sameMessage], ['ticket_events', sameEvent]] as const) {
+          await sql`drop trigger ${sql.raw(`${table}_no_update`)}`.execute(db);
+          await sql`create trigger ${sql.raw(`${table}_no_update`)} before update on ${sql.table(table)} when not (${allowed})
+            begin select raise(abort, ${sql.lit(`${table} 只能追加，不能修改或删除`)}); end`.execute(db);
+        }
+      }
+    },
+  },
 };
+
+/** What stands in a ticket's record for the words of a requester whose data was deleted on request. */
+export const REDACTED = '（已按本人要求删除）';
 
 /** Names of the migrations applied, in this database's own table. */
 const BOOKKEEPING = 'chunfeng_migrations';

@@ -5,6 +5,7 @@ import { newId } from './ids.js';
 import { messageInsert } from './messages.js';
 import { prepare, type PreparedQuery } from './prepared.js';
 import { fromStored, toStored, type ChatKind, type Database, type OutboxState, type Row } from './schema.js';
+import { maskPersonalData } from '../core/text/mask.js';
 
 /** Lower goes first. Replies to someone waiting go before anything broadcast, whenever both wait. */
 export const OUTBOX_PRIORITY = { reply: 0, broadcast: 10 } as const;
@@ -198,7 +199,7 @@ export function outboxInsert(db: Kysely<Database>): (item: NewOutboxItem) => Que
     return {
       id,
       statements: [
-        message.compile({ id, channel: item.channel, chat_id: item.chatId, user_id: null, direction: 'out', channel_message_id: null, text: item.text, created_at: toStored(at), entry_id: null, score: null, answered: null, reason: null }),
+        message.compile({ id, channel: item.channel, chat_id: item.chatId, user_id: null, direction: 'out', channel_message_id: null, text: maskPersonalData(item.text), created_at: toStored(at), entry_id: null, score: null, answered: null, reason: null, question_key: null }),
         insert.compile({
           id, channel: item.channel, chat_id: item.chatId, channel_chat_id: item.channelChatId, kind: item.kind, priority: item.priority,
           source: item.source ?? null, text: item.text, reply_to: item.replyTo ?? null, payload, dedupe_key: item.dedupeKey ?? null, state: 'pending', attempts: 0,

@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AccountRole } from '../core/accounts.js';
+import type { TicketState } from '../core/tickets/lifecycle.js';
 import type { CreditGrade, TaxpayerType } from '../core/notices/vocabulary.js';
 
 export type { AccountRole } from '../core/accounts.js';
@@ -71,6 +72,8 @@ export interface MessagesTable {
   /** 1 or 0 (booleans are integers on both databases); null when no decision was made. */
   answered: number | null;
   reason: string | null;
+  /** The analyzer's key of a question (core/insight/inbox.ts); null for chatter, small talk and the bot's messages. */
+  question_key: string | null;
 }
 
 /** Where an outbox row is on its way: waiting, claimed by an instance, or finished one of four ways. */
@@ -272,6 +275,94 @@ export interface NoticeRoundsTable {
   finished_at: StoredTime | null;
 }
 
+/** Answered questions of one Beijing day, by the chat's tax office ('' for none) and topic (the entry answered with). */
+export interface QuestionDaysTable {
+  day: string;
+  office: string;
+  entry_id: string;
+  count: number;
+}
+
+/** Days whose questions are in `question_days`. */
+export interface RolledDaysTable {
+  day: string;
+  rolled_at: StoredTime;
+}
+
+/** What staff did with a group of unanswered questions. */
+export type InboxState = 'open' | 'attached' | 'dismissed';
+
+/** Declined questions counted by analyzer key as they arrive; `decision_id` once staff acted on the key. */
+export interface InboxKeysTable {
+  key: string;
+  count: number;
+  first_at: StoredTime;
+  last_at: StoredTime;
+  state: InboxState;
+  decision_id: string | null;
+}
+
+/** A group of unanswered questions attached to an entry or dismissed: its keys and example texts are JSON arrays. */
+export interface InboxDecisionsTable {
+  id: string;
+  state: Exclude<InboxState, 'open'>;
+  entry_id: string | null;
+  keys: string;
+  examples: string;
+  decided_by: string | null;
+  decided_at: StoredTime;
+}
+
+/** A file of the knowledge folder as written from the console (path relative to the folder). */
+export interface KnowledgeRevisionsTable {
+  id: string;
+  path: string;
+  content: string;
+  summary: string;
+  created_by: string | null;
+  created_at: StoredTime;
+}
+
+/** One Beijing day's questions of one hour, reason and next step, counted once final (store/report.ts). */
+export interface ReportDaysTable {
+  day: string;
+  /** Beijing time, 0-23. */
+  hour: number;
+  reason: string;
+  picked: number;
+  escalated: number;
+  count: number;
+}
+
+/** The days whose counts are in `report_days` (a day without questions has no rows there, but is kept). */
+export interface ReportKeptDaysTable {
+  day: string;
+  kept_at: StoredTime;
+}
+
+/** What was done with a person's data on request (个人信息保护法): exported, or deleted. */
+export type DataRequestKind = 'export' | 'delete';
+
+/**
+ * One export or deletion of a person's data: who did it, when, and how many rows of each kind it
+ * covered. The person is named by a SHA-256 of channel and user id (so staff can check whether a
+ * given person's request was handled) and a masked hint, never in clear: the log outlives the data.
+ */
+export interface DataRequestsTable {
+  id: string;
+  kind: DataRequestKind;
+  channel: string;
+  subject_hash: string;
+  subject_hint: string;
+  /** `account:<id>` for the console and the API, `cli:<login>` for the command line. */
+  actor: string;
+  /** The request's reference or reason, as staff typed it. */
+  note: string | null;
+  /** JSON object: rows of each kind exported or deleted. */
+  counts: string;
+  created_at: StoredTime;
+}
+
 /** The whole schema as Kysely sees it; every row type in the store derives from this. */
 export interface Database {
   users: UsersTable;
@@ -290,6 +381,88 @@ export interface Database {
   notice_items: NoticeItemsTable;
   notice_recipients: NoticeRecipientsTable;
   notice_rounds: NoticeRoundsTable;
+  question_days: QuestionDaysTable;
+  rolled_days: RolledDaysTable;
+  inbox_keys: InboxKeysTable;
+  inbox_decisions: InboxDecisionsTable;
+  knowledge_revisions: KnowledgeRevisionsTable;
+  report_days: ReportDaysTable;
+  report_kept_days: ReportKeptDaysTable;
+  data_requests: DataRequestsTable;
+  ticket_counters: TicketCountersTable;
+  tickets: TicketsTable;
+  ticket_events: TicketEventsTable;
+  ticket_messages: TicketMessagesTable;
+}
+
+/** The last ticket number given on a China day (migration 0005). */
+export interface TicketCountersTable {
+  day: string;
+  last: number;
+}
+
+/** How a ticket came to be: 转人工, a complaint, the bot's offer after two misses, an agent taking over a chat. */
+export type TicketSource = 'human' | 'complaint' | 'offer' | 'agent';
+
+/** How urgent a ticket is. */
+export type TicketPriority = 'normal' | 'high' | 'urgent';
+
+/** A request for a person (see src/core/tickets/ and store/README.md). */
+export interface TicketsTable {
+  id: string;
+  /** CF-YYYYMMDD-NNNN, made from `day` and `seq` inside the unit that opens the ticket. */
+  number: string;
+  day: string;
+  seq: number;
+  channel: string;
+  chat_id: string;
+  user_id: string;
+  channel_chat_id: string;
+  channel_user_id: string;
+  chat_kind: ChatKind;
+  user_name: string | null;
+  source: TicketSource;
+  category: string;
+  priority: TicketPriority;
+  state: TicketState;
+  assignee: string | null;
+  version: number;
+  last_change: string;
+  due_at: StoredTime;
+  first_response_due_at: StoredTime;
+  first_response_at: StoredTime | null;
+  /** When the schedule found it past due (and wrote the audit event); null while on time. */
+  overdue_at: StoredTime | null;
+  resolved_at: StoredTime | null;
+  rating: number | null;
+  rating_comment: string | null;
+  /** 1: a supervisor should look (rated 不满意). */
+  flagged: number;
+  created_at: StoredTime;
+  updated_at: StoredTime;
+}
+
+/** The audit trail of tickets: written once, never updated or deleted (triggers refuse it). */
+export interface TicketEventsTable {
+  id: string;
+  ticket_id: string;
+  type: string;
+  actor: string;
+  /** JSON object of details. */
+  data: string;
+  at: StoredTime;
+}
+
+/** What was said on a ticket, both ways: written once, never updated or deleted. */
+export interface TicketMessagesTable {
+  id: string;
+  ticket_id: string;
+  sender: 'user' | 'agent' | 'bot';
+  account_id: string | null;
+  message_id: string | null;
+  transcript: number;
+  text: string;
+  at: StoredTime;
 }
 
 /** A row as read from a table. */

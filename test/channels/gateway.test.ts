@@ -203,7 +203,7 @@ describeEachDatabase('Gateway', (db) => {
     });
 
     it('let a user pick a suggestion offered by the other instance', async () => {
-      const [a, b] = await pair();
+      const [a, b, ta] = await pair();
       const suggestions = knowledgeIndex().ask(VAGUE_Q).suggestions;
       const who = { chatKind: 'private' as const, userId: 'u-wang', userName: '王老板' };
       const sent = (): string[] => [...a.sends, ...b.sends].sort((x, y) => x.startedAt - y.startedAt).map((s) => s.out.text);
@@ -218,6 +218,10 @@ describeEachDatabase('Gateway', (db) => {
       await a.deliver(a.message('2', who));
       await vi.waitFor(() => expect(sent()).toHaveLength(3));
       expect(sent()[2]).toContain(title(suggestions[1]!.id));
+      // Stored as an offer and two picks, so the report counts one question whose offer was taken.
+      const chat = await storeChatId(ta.store, 'telegram', who.userId, 'private');
+      const inbound = (await ta.store.messages.recent(chat, 10)).filter((m) => m.direction === 'in');
+      expect(inbound.map((m) => m.decision?.reason)).toEqual(['uncertain', 'picked', 'picked']);
     });
   });
 

@@ -25,6 +25,9 @@ describe('the real knowledge: calendar and ticket rules', () => {
     const entry = loadKnowledge(REAL_KNOWLEDGE, []).entries.find((e) => e.id === 'complaint-channels');
     expect(entry?.answer).toContain(`服务态度类一般${rules.dueDays.服务态度类}个工作日`);
     expect(entry?.answer).toContain(`${rules.dueDays.服务质效类}个工作日`);
+    // What the product does, as the entry promises it.
+    expect(entry?.answer).toContain(`一般${rules.firstResponseDays}个工作日内首次回复`);
+    expect(entry?.answer).toContain(`${rules.reopenDays}天内回复“还没解决”可重新打开`);
   });
 });
 

@@ -80,6 +80,16 @@ describe('POST /api/ask', () => {
     expect((await ask({ q: '发票弄丢了怎么处理', entry: 'no-such-entry' })).json()).toMatchObject({ answered: true, id: 'invoice-lost' });
   });
 
+  it('answers 转人工 and complaints with where a person is reached (the page cannot hand over), and questions about complaining as usual', async () => {
+    for (const q of ['转人工', '我要投诉', '找工作人员']) {
+      const body = (await ask({ q })).json() as { id: string; answer: string };
+      expect(body.id, q).toBe('complaint-channels');
+      expect(body.answer).toContain('网页试用页不能转接');
+      expect(body.answer).toContain('12366');
+    }
+    expect((await ask({ q: '发票丢了怎么办' })).json()).toMatchObject({ id: 'invoice-lost' });
+  });
+
   it(`accepts a question of exactly ${MAX_QUESTION_LENGTH} characters`, async () => {
     expect((await ask({ q: '发'.repeat(MAX_QUESTION_LENGTH) })).statusCode).toBe(200);
   });
@@ -185,6 +195,15 @@ describe('other routes', () => {
     expect(JSON.stringify(spec.paths['/api/ask']?.post?.requestBody)).toContain('"q"');
     expect(spec.paths['/healthz']?.get).toBeDefined();
     expect(spec.paths['/readyz']?.get).toBeDefined();
+    // The agents' routes, with the Ticket shape.
+    for (const path of ['/api/tickets/{id}/claim', '/api/tickets/{id}/reply', '/api/tickets/{id}/transfer', '/api/tickets/{id}/resolve', '/api/tickets/{id}/reopen']) {
+      expect(spec.paths[path]?.post, path).toBeDefined();
+    }
+    expect(spec.paths['/api/tickets']?.get).toBeDefined();
+    expect(spec.paths['/api/tickets']?.post).toBeDefined();
+    expect(spec.paths['/api/tickets/{id}']?.get).toBeDefined();
+    expect(spec.paths['/api/events']?.get).toBeDefined();
+    expect(JSON.stringify(spec)).toContain('CF-20261129-0007');
   });
 });
 

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OUTBOX_PRIORITY, openStore, type ClaimedItem, type NewOutboxItem, type Store } from '../../src/store/index.js';
-import { TEST_PG_URL, freshPostgresSchema } from '../helpers/databases.js';
+import { storeTargets, type StoreTarget } from '../helpers/databases.js';
 
 const T0 = new Date('2026-11-22T08:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -12,21 +9,9 @@ const SECOND = 1_000;
 const PACE = { private: [{ limit: 1, windowMs: SECOND }], group: [{ limit: 1, windowMs: SECOND }, { limit: 20, windowMs: 60 * SECOND }] };
 const LEASE = 10 * SECOND;
 
-interface Target {
-  readonly url: string;
-  cleanup(): Promise<void>;
-}
+type Target = StoreTarget;
 
-const TARGETS: { label: string; make: (() => Promise<Target>) | null }[] = [
-  {
-    label: 'SQLite',
-    make: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'chunfeng-outbox-'));
-      return { url: `sqlite:${join(dir, 'chunfeng.db')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  { label: TEST_PG_URL ? 'PostgreSQL' : 'PostgreSQL (skipped: TEST_DATABASE_URL not set)', make: TEST_PG_URL ? () => freshPostgresSchema(TEST_PG_URL as string, 'chunfeng_outbox') : null },
-];
+const TARGETS = storeTargets('chunfeng_outbox');
 
 describe.each(TARGETS)('outbox on $label', ({ label, make }) => {
   if (!make) {
