@@ -19,7 +19,10 @@ const BENCHES = {
   'cold-start': { file: 'cold-start.js', timeoutS: 240, about: 'chunfeng ask 冷启动' },
   compare: { file: 'compare.js', timeoutS: 120, about: '与 MiniSearch、FlexSearch 的准确率和延迟对比' },
   reload: { file: 'reload.js', timeoutS: 180, about: '运行中重新加载知识库：耗时，以及期间 /healthz 的等待' },
+  insight: { file: 'insight.js', timeoutS: 1200, about: '100 万条消息上的热搜榜和待解答分组，各 < 200 ms（SQLite；设 BENCH_DATABASE_URL 时加 PostgreSQL）' },
   webhook: { file: 'webhook.js', timeoutS: 300, about: 'Telegram Webhook 负载：消息/秒、p50/p99（SQLite；设 BENCH_DATABASE_URL 时加 PostgreSQL）' },
+  escalation: { file: 'escalation.js', timeoutS: 240, about: '转人工到控制台推送、坐席回复到 Bot API：p50/p99（SQLite；设 BENCH_DATABASE_URL 时加 PostgreSQL）' },
+  broadcast: { file: 'broadcast.js', timeoutS: 3000, about: '群发 1 万条（30 条/秒限额）：速率、429、重复与丢失（含 kill -9、两个实例共用 PostgreSQL）、期间提问等待 p99' },
   report: { file: 'report.js', timeoutS: 900, about: '服务报告：100 万条消息上一周、一个月、半年的报告耗时（SQLite；设 BENCH_DATABASE_URL 时加 PostgreSQL）' },
 };
 const ALIASES = { build: 'index-build', cold: 'cold-start' };

@@ -70,7 +70,7 @@ async function serverMain() {
   // capacity runs measure the gateway, so they lift it (BENCH_BOT_LIMIT unset); the 429 run keeps it.
   const perChat = { limit: 1, windowMs: 1_000 };
   const limits = process.env.BENCH_OPEN_LIMITS === '1'
-    ? { telegram: { chat: { private: [perChat], group: [perChat] }, account: [{ limit: 1_000_000, windowMs: 1_000 }], concurrency: 256, jitter: false } }
+    ? { telegram: { chat: { private: [perChat], group: [perChat] }, account: [{ limit: 1_000_000, windowMs: 1_000 }], broadcast: [], concurrency: 256, jitter: false } }
     : undefined;
   await fastify.register(app, { config, limits });
   await fastify.listen({ host: '127.0.0.1', port: 0 });

@@ -11,6 +11,7 @@ import storePlugin from './plugins/store.js';
 import metricsPlugin from './plugins/metrics.js';
 import channelsPlugin from './plugins/channels.js';
 import outboxPlugin from './plugins/outbox.js';
+import noticesPlugin, { type NoticesPluginOptions } from './plugins/notices.js';
 import authPlugin from './plugins/auth.js';
 import type { ChannelAdapter, ChannelLimits } from './channels/channel.js';
 import type { DispatcherTiming } from './channels/dispatcher.js';
@@ -23,6 +24,7 @@ import ask from './routes/ask.js';
 import accounts from './routes/accounts.js';
 import subscribers from './routes/subscribers.js';
 import notices from './routes/notices.js';
+import insight from './routes/insight.js';
 import report from './routes/report.js';
 import people from './routes/people.js';
 import web from './routes/web.js';
@@ -49,6 +51,8 @@ export interface AppOptions {
   readonly dispatch?: Partial<DispatcherTiming>;
   /** Where a generated admin token is shown once; standard error by default. */
   readonly announce?: (line: string) => void;
+  /** How often the notice job looks for work, and its clock (tests). */
+  readonly noticeJob?: Omit<NoticesPluginOptions, 'config'>;
   /** Pauses before a channel that failed to start is tried again (tests shorten them). */
   readonly startRetry?: StartRetry;
   /** The built web pages' folder; dist/web by default (tests point it elsewhere). */
@@ -130,6 +134,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(authPlugin, { adminToken: opts.config.adminToken, announce: opts.announce });
   await fastify.register(knowledgePlugin, { config: opts.config, index: opts.index });
   await fastify.register(outboxPlugin, { config: opts.config, limits: opts.limits, timing: opts.dispatch });
+  await fastify.register(noticesPlugin, { config: opts.config, ...opts.noticeJob });
   await fastify.register(channelsPlugin, { config: opts.config, adapters: opts.adapters, flood: opts.flood, startRetry: opts.startRetry });
 
   await fastify.register(health);
@@ -141,6 +146,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, opt
   await fastify.register(people);
   await fastify.register(tickets);
   await fastify.register(events);
+  await fastify.register(insight);
   await fastify.register(web, { root: opts.webRoot });
   await fastify.register(metrics, { token: opts.config.metricsToken });
 };

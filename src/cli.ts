@@ -14,6 +14,7 @@ import { openStore, type Account, type Store } from './store/index.js';
 import { CsvFileError, decodeCsv } from './core/notices/csv.js';
 import { FIELD_LABELS } from './core/notices/profile.js';
 import { importCsv, importJson, type CsvImportReport } from './notices/import.js';
+import { noticeReport, noticeReportCsv, reportText } from './notices/report.js';
 import { userInfo } from 'node:os';
 import { parseDays, parseWeek, weekOf, type Period } from './core/report/period.js';
 import { reportCsv, reportTables } from './core/report/tables.js';
@@ -34,6 +35,9 @@ const USAGE = `用法：chunfeng <命令>
   user enable 编号            重新启用停用的账号，原令牌恢复有效
   subscribers import FILE.csv|FILE.json
                               导入纳税人档案（CSV：UTF-8 或 GBK；JSON：Profile 数组），逐行报告问题
+  notices report 编号或ID [--csv]
+                              通知的发送和阅读情况（合计、按分局、政策包条目、提醒轮次）；
+                              --csv 输出每个收件聊天一行的明细（UTF-8 带 BOM，Excel 可直接打开）
   report [--week 2026-W48 | --from 日期 --to 日期] [--csv]
                               服务报告（北京时间；默认本周至今）；--csv 输出 CSV（UTF-8 带 BOM）
   person export --channel telegram|wechat --user 用户编号 [--note 申请编号]
@@ -283,6 +287,25 @@ async function subscribers(config: Config, args: string[]): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+/**
+ * `chunfeng notices report ID [--csv]`: a notice's figures from the database the server uses, by
+ * its id or its number (通知 12). Exit 1 when there is no such notice.
+ */
+async function notices(config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'report') throw new UsageError(`未知的 notices 子命令：${sub ?? '（空）'}`);
+  const { values, positionals } = parse(rest, { csv: { type: 'boolean', default: false } });
+  const [ref, ...extra] = positionals;
+  if (!ref || extra.length > 0) throw new UsageError('notices report 需要一个通知编号或 ID');
+  return withStore(config, async (store) => {
+    const id = /^\d{1,9}$/.test(ref) ? (await store.notices.list()).find((n) => n.number === Number(ref))?.id : ref;
+    const notice = id ? await store.notices.get(id) : null;
+    if (!notice) throw new CommandError(`没有通知 ${ref}`);
+    process.stdout.write(values.csv ? await noticeReportCsv(store, notice) : reportText(await noticeReport(store, notice)));
+    return 0;
+  });
+}
+
 /** The period `report` is asked for: --week, or --from and --to; this week so far by default. */
 function reportPeriod(values: { week?: string; from?: string; to?: string }): Period {
   if (values.week !== undefined && (values.from !== undefined || values.to !== undefined)) throw new UsageError('--week 与 --from/--to 只能选一种');
@@ -384,6 +407,8 @@ async function main(argv: string[]): Promise<number> {
       return user(config, rest);
     case 'subscribers':
       return subscribers(config, rest);
+    case 'notices':
+      return notices(config, rest);
     case 'report':
       return report(config, rest);
     case 'person':

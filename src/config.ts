@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readOfficeHours, type OfficeHours } from './core/notices/delivery.js';
 
 /** The service's whole configuration, read once from the environment at start. */
 export interface Config {
@@ -40,11 +41,20 @@ export interface Config {
   /** More names the bot answers to when @mentioned in WeChat rooms (BOT_NAMES, comma-separated). */
   readonly botNames: string[];
   /** Outgoing WeChat messages per minute: per room and for the whole account. */
-  readonly wechatBudget: { readonly perRoom: number; readonly perAccount: number };
+  /** Reminder rounds go out only within these hours (Beijing time) on working days (REMINDER_HOURS). */
+  readonly reminderHours: OfficeHours;
+  readonly wechatBudget: { readonly perRoom: number; readonly perAccount: number; readonly perDay: number };
   /** Outgoing Telegram messages: per second for the bot and per chat, per minute per group. */
   readonly telegramLimits: { readonly perBot: number; readonly perChat: number; readonly perGroup: number };
   /** The outbox: how long a reply may wait before it is expired instead of sent late, and how many sends a message gets. */
   readonly outbox: { readonly maxAgeMs: number; readonly maxAttempts: number };
+  /**
+   * Retention in days: group chatter the bot did not take up (RETENTION_CHATTER_DAYS), and questions
+   * (RETENTION_QUESTION_DAYS; 0 keeps them).
+   */
+  readonly retention: { readonly chatterDays: number; readonly questionDays: number };
+  /** How often each instance looks for knowledge changes made on another (KNOWLEDGE_POLL_SECONDS), in ms. */
+  readonly knowledgePollMs: number;
   /** How many days a binding code (绑定 123456) stays valid (BINDING_CODE_DAYS). */
   readonly bindingCodeDays: number;
 }
@@ -172,6 +182,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (metricsToken !== null && metricsToken.length < MIN_TOKEN) throw new ConfigError('METRICS_TOKEN', `应至少 ${MIN_TOKEN} 个字符`, '***');
   const dataDir = env.DATA_DIR?.trim() || './data';
   const officeName = optional(env, 'OFFICE_NAME');
+  const hoursText = optional(env, 'REMINDER_HOURS') ?? '9:00-17:00';
+  const reminderHours = readOfficeHours(hoursText);
+  if (!reminderHours) throw new ConfigError('REMINDER_HOURS', '应为一天内的时段，例如 9:00-17:00', hoursText);
   if (!officeName && optional(env, 'OFFICE_CONTACT')) throw new ConfigError('OFFICE_NAME', '设置 OFFICE_CONTACT 时也要设置办税服务厅名称', '');
 
   return {
@@ -196,7 +209,8 @@ export function loadConfig(env: Env = process.env): Config {
     askRatePerMinute: integer(env, 'ASK_RATE_LIMIT', 30, 1, 100_000),
     office: officeName ? { name: officeName, contact: optional(env, 'OFFICE_CONTACT') ?? '' } : null,
     botNames: (env.BOT_NAMES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
-    wechatBudget: { perRoom: integer(env, 'WECHAT_ROOM_LIMIT', 10, 1, 1000), perAccount: integer(env, 'WECHAT_ACCOUNT_LIMIT', 60, 1, 10_000) },
+    reminderHours,
+    wechatBudget: { perRoom: integer(env, 'WECHAT_ROOM_LIMIT', 10, 1, 1000), perAccount: integer(env, 'WECHAT_ACCOUNT_LIMIT', 60, 1, 10_000), perDay: integer(env, 'WECHAT_DAY_LIMIT', 200, 1, 100_000) },
     telegramLimits: {
       perBot: integer(env, 'TELEGRAM_BOT_LIMIT', 30, 1, 1000),
       perChat: integer(env, 'TELEGRAM_CHAT_LIMIT', 1, 1, 100),
@@ -204,6 +218,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     outbox: { maxAgeMs: integer(env, 'OUTBOX_MAX_AGE', 600, 10, 7 * 24 * 3600) * 1000, maxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 100) },
     bindingCodeDays: integer(env, 'BINDING_CODE_DAYS', 7, 1, 90),
+    retention: { chatterDays: integer(env, 'RETENTION_CHATTER_DAYS', 30, 1, 3650), questionDays: integer(env, 'RETENTION_QUESTION_DAYS', 0, 0, 3650) },
+    knowledgePollMs: integer(env, 'KNOWLEDGE_POLL_SECONDS', 10, 1, 3600) * 1000,
   };
 }
 

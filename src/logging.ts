@@ -1,18 +1,5 @@
 import { stdSerializers, type LoggerOptions } from 'pino';
-
-/**
- * Personal data that must not reach the log, wherever it appears in a message or a field: ID card
- * numbers (18 characters with a birth date, and the 15-digit first generation), 统一社会信用代码
- * (18 characters), mobile numbers. The ID card patterns run first: an ID number would otherwise also
- * look like a credit code. The patterns are matched against the text with full-width characters
- * folded to ASCII (１３８… is a phone number too).
- */
-const PERSONAL_DATA: readonly [RegExp, string][] = [
-  [/(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])/g, '[身份证号]'],
-  [/(?<![0-9A-Za-z])[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?![0-9A-Za-z])/g, '[身份证号]'],
-  [/(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])/g, '[统一社会信用代码]'],
-  [/(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)/g, '[手机号]'],
-];
+import { maskPersonalData } from './core/text/mask.js';
 
 /**
  * Telegram bot tokens: `bot<id>:<secret>` anywhere (the Bot API's URLs carry it, and telegraf's
@@ -35,28 +22,6 @@ const CIRCULAR = '[已省略：循环引用]';
 /** Objects nested deeper than this are replaced, never written unmasked. */
 const MAX_DEPTH = 32;
 
-/** Full-width ASCII (U+FF01-FF5E) and the ideographic space as their ASCII forms: one UTF-16 unit each, so indices agree. */
-function foldWidth(text: string): string {
-  return text.replace(/[\uFF01-\uFF5E\u3000]/g, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
-}
-
-/** Replaces what `pattern` finds in the folded text at the same places in the original. */
-function replaceFolded(text: string, pattern: RegExp, mask: string): string {
-  const folded = foldWidth(text);
-  let out = '';
-  let last = 0;
-  for (const m of folded.matchAll(pattern)) {
-    out += text.slice(last, m.index) + mask;
-    last = m.index + m[0].length;
-  }
-  return last === 0 ? text : out + text.slice(last);
-}
-
-/** Masks phone numbers, ID card numbers and 统一社会信用代码 in a text, in ASCII or full-width digits. */
-export function redactPersonalData(text: string): string {
-  return PERSONAL_DATA.reduce((t, [pattern, mask]) => replaceFolded(t, pattern, mask), text);
-}
-
 /** Masks Telegram bot tokens in a text (the secret part). */
 export function maskTokens(text: string): string {
   return BOT_TOKENS.reduce((t, [pattern, mask]) => t.replace(pattern, mask), text);
@@ -64,11 +29,11 @@ export function maskTokens(text: string): string {
 
 /**
  * The one masking of a text before it is logged or put into an error message: bot tokens and
- * personal data. Every log line goes through it (loggerOptions), and so do errors that quote a URL
+ * personal numbers (core/text/mask.ts, which also masks stored message text). Every log line goes through it (loggerOptions), and so do errors that quote a URL
  * with the token (the Telegram adapter's).
  */
 export function redact(text: string): string {
-  return redactPersonalData(maskTokens(text));
+  return maskPersonalData(maskTokens(text));
 }
 
 /**

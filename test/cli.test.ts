@@ -10,6 +10,8 @@ import { REAL_KNOWLEDGE, ROOT, faqFile, removeDir, seededCacheDir, tempDir, writ
 import { openStore } from '../src/store/index.js';
 import iconv from 'iconv-lite';
 import { uscc } from './helpers/taxpayers.js';
+import { importJson } from '../src/notices/import.js';
+import { queueNotice, startDelivery } from '../src/notices/deliver.js';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
 /** The keys of one `chunfeng ask --json` line (docs/contracts.md). */
@@ -297,6 +299,42 @@ describe.concurrent('chunfeng', () => {
       expect(noId.code).toBe(1);
       expect(noId.stderr).toContain('缺少必需的列：纳税人识别号');
       expect((await chunfeng(['subscribers', 'import'], env)).code).toBe(2);
+    });
+  });
+
+  describe('chunfeng notices report', () => {
+    it('prints a notice\'s figures by its number, the CSV with a BOM, and names a notice it does not know', async () => {
+      const env = { DATABASE_URL: `sqlite:${join(work, 'data', 'notices.db')}` };
+      const store = await openStore(env.DATABASE_URL);
+      try {
+        await importJson(store.subscribers, [
+          { taxpayerId: uscc(11), name: '济南甲制造有限公司', taxpayerType: '一般纳税人', office: '第一分局', chats: [{ channel: 'telegram', chatId: '501' }] },
+          { taxpayerId: uscc(12), name: '济南乙商贸有限公司', taxpayerType: '小规模纳税人', office: '第二分局', chats: [{ channel: 'wechat', chatId: 'wx-12' }] },
+        ]);
+        const notice = await store.notices.create({ title: '申报提醒', text: '请按期申报。', audience: {}, topics: [], reminders: [], items: [] }, 2, null);
+        const started = await startDelivery(store, notice.id);
+        await queueNotice(store, started!, () => undefined);
+        await store.delivery.markRead(notice.id, { channel: 'telegram', chatId: '501' }, 'reply', new Date('2026-11-30T02:00:00Z'));
+      } finally {
+        await store.close();
+      }
+      const run = await chunfeng(['notices', 'report', '1'], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout.split('\n').slice(1)).toEqual([
+        '收件 2，已发送 0，已送达 0，失败 0，无法送达 0，待发送 2，已读 1，阅读率 50.0%',
+        '按主管分局：',
+        '  第一分局：收件 1，已发送 0，失败 0，无法送达 0，已读 1，阅读率 100.0%',
+        '  第二分局：收件 1，已发送 0，失败 0，无法送达 0，已读 0，阅读率 0.0%',
+        '',
+      ]);
+      const csv = await chunfeng(['notices', 'report', '1', '--csv'], env);
+      expect(csv.stdout.split('\r\n')).toEqual([
+        '\uFEFF纳税人识别号,名称,主管分局,渠道,聊天,收到的条目,发送状态,发送时间,阅读时间,确认方式,提醒次数,说明',
+        `${uscc(11)},济南甲制造有限公司,第一分局,Telegram,501,,等待发送,,2026-11-30 10:00,回复,0,`,
+        `${uscc(12)},济南乙商贸有限公司,第二分局,微信,wx-12,,等待发送,,,,0,`,
+        '',
+      ]);
+      expect(await chunfeng(['notices', 'report', '9'], env)).toMatchObject({ code: 1, stderr: '没有通知 9\n' });
     });
   });
 

@@ -151,6 +151,11 @@ describe('loadConfig: the outbox and the sending limits', () => {
     expect(loadConfig({})).toMatchObject({ outbox: { maxAgeMs: 600_000, maxAttempts: 8 }, telegramLimits: { perBot: 30, perChat: 1, perGroup: 20 } });
   });
 
+  it('keeps WeChat broadcasts to 200 a day and reminders to 9:00-17:00 unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ wechatBudget: { perDay: 200 }, reminderHours: { fromMinute: 540, toMinute: 1020 } });
+    expect(loadConfig({ WECHAT_DAY_LIMIT: '50', REMINDER_HOURS: '8:30-18:00' })).toMatchObject({ wechatBudget: { perDay: 50 }, reminderHours: { fromMinute: 510, toMinute: 1080 } });
+  });
+
   it('reads OUTBOX_MAX_AGE in seconds, OUTBOX_MAX_ATTEMPTS and the Telegram limits', () => {
     const c = loadConfig({ OUTBOX_MAX_AGE: '120', OUTBOX_MAX_ATTEMPTS: '3', TELEGRAM_BOT_LIMIT: '20', TELEGRAM_CHAT_LIMIT: '2', TELEGRAM_GROUP_LIMIT: '10' });
     expect(c).toMatchObject({ outbox: { maxAgeMs: 120_000, maxAttempts: 3 }, telegramLimits: { perBot: 20, perChat: 2, perGroup: 10 } });
@@ -163,7 +168,25 @@ describe('loadConfig: the outbox and the sending limits', () => {
     ['TELEGRAM_BOT_LIMIT', '0'],
     ['TELEGRAM_CHAT_LIMIT', 'fast'],
     ['TELEGRAM_GROUP_LIMIT', '-1'],
+    ['WECHAT_DAY_LIMIT', '0'],
+    ['REMINDER_HOURS', '17:00-9:00'],
+    ['REMINDER_HOURS', '上午'],
   ])('refuses %s=%s, naming it', (variable, value) => {
     expect(refused({ [variable]: value }).variable).toBe(variable);
+  });
+});
+
+describe('retention and knowledge polling', () => {
+  it('keeps chatter 30 days and questions for good by default, and polls for knowledge changes every 10 seconds', () => {
+    expect(loadConfig({})).toMatchObject({ retention: { chatterDays: 30, questionDays: 0 }, knowledgePollMs: 10_000 });
+    expect(loadConfig({ RETENTION_CHATTER_DAYS: '7', RETENTION_QUESTION_DAYS: '365', KNOWLEDGE_POLL_SECONDS: '2' })).toMatchObject({ retention: { chatterDays: 7, questionDays: 365 }, knowledgePollMs: 2_000 });
+  });
+
+  it.each([
+    ['RETENTION_CHATTER_DAYS', '0'],
+    ['RETENTION_QUESTION_DAYS', 'forever'],
+    ['KNOWLEDGE_POLL_SECONDS', '0'],
+  ])('refuses %s=%s, naming it', (variable, value) => {
+    expect(refused({ [variable]: value }).message).toContain(variable);
   });
 });

@@ -4,6 +4,26 @@ import type { ChatKind, Rate } from '../store/index.js';
 /** What the gateway does with each message a channel receives; resolves once it is stored. */
 export type InboundHandler = (msg: InboundMessage) => Promise<void>;
 
+/** A press of a button under one of the bot's messages (Telegram's callback query). */
+export interface ButtonPress {
+  readonly chatId: string;
+  readonly userId: string;
+  /** The network's id of the message the button is under. */
+  readonly messageId: string;
+  /** The message's text as the network shows it now; null when it cannot tell. */
+  readonly messageText: string | null;
+  readonly data: string;
+}
+
+/** What to do about a press: a short answer shown to the presser, and the message's new text (null: unchanged, buttons kept). */
+export interface PressAnswer {
+  readonly toast: string;
+  readonly edit: string | null;
+}
+
+/** What the gateway does with a button press; the adapter answers it and edits the message as told. */
+export type PressHandler = (press: ButtonPress) => Promise<PressAnswer>;
+
 /**
  * A chat network, reduced to what the gateway and the dispatcher need: translate its messages into
  * {@link InboundMessage}, send {@link OutboundMessage}s, start and stop. Adapters hold no rules of
@@ -16,8 +36,8 @@ export interface ChannelAdapter {
   readonly maxLength: number;
   /** Names the bot answers to when @mentioned (known once started). */
   readonly botNames: () => readonly string[];
-  /** Connects and starts delivering messages to `handler`. */
-  start(handler: InboundHandler): Promise<void>;
+  /** Connects and starts delivering messages to `handler`, and button presses to `onPress` (channels with buttons). */
+  start(handler: InboundHandler, onPress?: PressHandler): Promise<void>;
   /**
    * Sends one message; resolves with the network's id of the sent message when it tells one, and
    * rejects with {@link ChannelError} when the network refuses or fails.
@@ -65,6 +85,12 @@ export interface ChannelLimits {
   readonly chat: Readonly<Record<ChatKind, readonly Rate[]>>;
   /** For the whole account or bot: counted in fixed windows in the store (`send_budget`). */
   readonly account: readonly Rate[];
+  /**
+   * For broadcasts only (notices, reminders), on top of `account`: when one is spent, every waiting
+   * broadcast of the channel waits for its window's end (a WeChat day: tomorrow in Beijing) while
+   * replies keep going.
+   */
+  readonly broadcast: readonly Rate[];
   /** Most sends under way at once on this channel, per instance. */
   readonly concurrency: number;
   /**
@@ -75,17 +101,21 @@ export interface ChannelLimits {
   readonly jitter: boolean;
 }
 
-/** The limits the configuration sets: TELEGRAM_BOT_LIMIT, TELEGRAM_CHAT_LIMIT, TELEGRAM_GROUP_LIMIT, WECHAT_ROOM_LIMIT, WECHAT_ACCOUNT_LIMIT. */
+/** The limits the configuration sets: TELEGRAM_BOT_LIMIT, TELEGRAM_CHAT_LIMIT, TELEGRAM_GROUP_LIMIT, WECHAT_ROOM_LIMIT, WECHAT_ACCOUNT_LIMIT, WECHAT_DAY_LIMIT. */
 export interface LimitSettings {
   readonly telegram: { readonly perBot: number; readonly perChat: number; readonly perGroup: number };
-  readonly wechat: { readonly perRoom: number; readonly perAccount: number };
+  readonly wechat: { readonly perRoom: number; readonly perAccount: number; readonly perDay: number };
 }
+
+/** A day in Beijing as a fixed budget window: a day long, starting at 16:00 UTC. */
+export const BEIJING_DAY = { windowMs: 86_400_000, offsetMs: 8 * 3_600_000 } as const;
 
 /**
  * The channels' limits. Telegram publishes about 30 messages a second per bot, one a second per
  * chat and 20 a minute per group. WeChat publishes nothing and throttles or bans accounts that
  * send much, so its budgets are conservative (10 a minute per room or contact, 60 for the account)
- * and its sends go one at a time with random gaps.
+ * and its sends go one at a time with random gaps; notices and reminders also stop for the day
+ * after `perDay` messages (200 by default) and go on the next Beijing day.
  */
 export function channelLimits(settings: LimitSettings): Partial<Record<Channel, ChannelLimits>> {
   const { telegram, wechat } = settings;
@@ -95,9 +125,16 @@ export function channelLimits(settings: LimitSettings): Partial<Record<Channel, 
     telegram: {
       chat: { private: [perChatSecond], group: [perChatSecond, { limit: telegram.perGroup, windowMs: 60_000 }] },
       account: [{ limit: telegram.perBot, windowMs: 1_000 }],
+      broadcast: [],
       concurrency: 32,
       jitter: false,
     },
-    wechat: { chat: { private: [room], group: [room] }, account: [{ limit: wechat.perAccount, windowMs: 60_000 }], concurrency: 1, jitter: true },
+    wechat: {
+      chat: { private: [room], group: [room] },
+      account: [{ limit: wechat.perAccount, windowMs: 60_000 }],
+      broadcast: [{ limit: wechat.perDay, ...BEIJING_DAY }],
+      concurrency: 1,
+      jitter: true,
+    },
   };
 }

@@ -71,7 +71,7 @@ const MAX_OFFER = 64;
 
 /** The store key of an account budget (one per rate: a key has one window). */
 function budgetKey(channel: Channel, rate: Rate): string {
-  return `send:${channel}:account:${rate.windowMs}`;
+  return rate.offsetMs ? `send:${channel}:account:${rate.windowMs}+${rate.offsetMs}` : `send:${channel}:account:${rate.windowMs}`;
 }
 
 function errorText(err: unknown): string {
@@ -306,24 +306,37 @@ export class Dispatcher {
   }
 
   /**
-   * Counts one send against each account budget, in the window it happens in, so the budgets hold
-   * for every instance together. When one refuses, those that counted it get it back, and the row
-   * waits for the refusing window's end (the lane stops claiming until then): a budget delays, it
-   * never drops. Returns the outcome for a row that must wait, or null to send it.
+   * Counts one send against each account budget (and, for a broadcast, each broadcast budget), in
+   * the window it happens in, so the budgets hold for every instance together. When one refuses,
+   * those that counted it get it back and the row waits for the refusing window's end: an account
+   * budget holds the lane until then, a broadcast budget (a WeChat day) moves every waiting
+   * broadcast of the channel there at once while replies go on. A budget delays, it never drops.
+   * Returns the outcome for a row that must wait, or null to send it.
    */
   private async consume(lane: Lane, row: ClaimedItem): Promise<Outcome | null> {
     const { budget } = this.opts.store;
-    const rates = lane.limits.account;
+    const broadcast = row.priority >= OUTBOX_PRIORITY.broadcast ? lane.limits.broadcast : [];
+    const rates = [...lane.limits.account, ...broadcast];
     const now = this.now();
-    const answers = await Promise.allSettled(rates.map((rate) => budget.tryConsume(budgetKey(lane.channel, rate), rate.windowMs, rate.limit, now)));
+    const answers = await Promise.allSettled(rates.map((rate) => budget.tryConsume(budgetKey(lane.channel, rate), rate.windowMs, rate.limit, now, rate.offsetMs)));
     const granted = answers.map((a) => a.status === 'fulfilled' && a.value);
     if (granted.every(Boolean)) return null;
     rates.forEach((rate, j) => {
-      if (granted[j]) void budget.release(budgetKey(lane.channel, rate), rate.windowMs, now).catch(() => undefined);
+      if (granted[j]) void budget.release(budgetKey(lane.channel, rate), rate.windowMs, now, rate.offsetMs).catch(() => undefined);
     });
     if (answers.some((a) => a.status === 'rejected')) return this.later(row, new Date(now.getTime() + this.timing.retryFirstMs), '读取发送额度失败', false);
-    const until = Math.max(...rates.filter((_, j) => !granted[j]).map((r) => (Math.floor(now.getTime() / r.windowMs) + 1) * r.windowMs));
-    lane.heldUntil = Math.max(lane.heldUntil, until);
+    const windowEnd = (r: Rate): number => {
+      const offset = r.offsetMs ?? 0;
+      return (Math.floor((now.getTime() + offset) / r.windowMs) + 1) * r.windowMs - offset;
+    };
+    const refused = rates.filter((_, j) => !granted[j]);
+    const until = Math.max(...refused.map(windowEnd));
+    const accountUntil = Math.max(0, ...refused.filter((r) => lane.limits.account.includes(r)).map(windowEnd));
+    lane.heldUntil = Math.max(lane.heldUntil, accountUntil);
+    if (until > accountUntil) {
+      const deferred = await this.opts.store.outbox.defer(lane.channel, OUTBOX_PRIORITY.broadcast, new Date(until)).catch(() => 0);
+      this.opts.log.warn({ channel: lane.channel, until: new Date(until), deferred }, '今日群发额度已用完，其余通知顺延到下一天发送');
+    }
     return this.later(row, new Date(until), null, false);
   }
 

@@ -2,14 +2,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import { NUMBER_PLACEHOLDER, OUTBOX_PRIORITY, isOpenConflict, type Intake, type NewOutboxItem, type RequesterContext, type Store, type SuggestionKey } from '../store/index.js';
 import type { SearchIndex, Suggestion } from '../core/search/index.js';
 import { address } from '../core/conversation/addressing.js';
-import { decide, quoteReply } from '../core/conversation/dialog.js';
+import { decide, quoteReply, type Decision } from '../core/conversation/dialog.js';
+import { ackReply, beijingTime, decideAck, readAck, readButtonNotice, type ReadAck } from '../core/notices/delivery.js';
 import { FLOOD_WARNING, type OfficeContact } from '../core/conversation/format.js';
 import { cleanInbound } from '../core/conversation/inbound.js';
 import { PICKED } from '../core/report/figures.js';
 import type { Channel, InboundMessage, OutboundMessage } from '../core/conversation/types.js';
 import type { Metrics } from '../metrics.js';
 import { newId } from '../store/ids.js';
-import type { ChannelAdapter, InboundHandler } from './channel.js';
+import type { ButtonPress, ChannelAdapter, InboundHandler, PressAnswer } from './channel.js';
 import { OFFER, deadlines, formatOpened, formatRated, formatReopened, formatSame, formatStatus, ticketStep, type TicketStep } from '../core/tickets/flow.js';
 import type { TicketSettings } from '../knowledge/tickets.js';
 
@@ -126,6 +127,7 @@ export class Gateway {
     // Counted now when the message is addressed whatever was offered; a bare pick is known only later.
     const addressing = address(msg, botNames);
     const addressed = addressing !== null;
+    const ack = addressing ? readAck(addressing.question) : null;
     const [chatId, userId, pendingIds, early, requester] = await settled([
       this.identity(`chat\0${msg.channel}\0${msg.chatId}`, () =>
         store.identities.upsertChat({ channel: msg.channel, channelChatId: msg.chatId, kind: msg.chatKind }, received)),
@@ -141,7 +143,7 @@ export class Gateway {
     const giveBack = (): Promise<void> =>
       early !== null || late !== null ? store.budget.release(floodKey, this.flood.windowMs, received).catch(() => undefined) : Promise.resolve();
     try {
-      const step = addressing && requester ? ticketStep(addressing.question, requester, received, this.opts.tickets().rules) : null;
+      const step = addressing && requester && !ack ? ticketStep(addressing.question, requester, received, this.opts.tickets().rules) : null;
       if (step && requester) {
         await this.ticketTurn(adapter, msg, step, requester, { chatId, userId, text: addressing?.question ?? msg.text }, received);
         return;
@@ -151,16 +153,18 @@ export class Gateway {
         const entry = index.entry(id);
         return entry ? [{ id, title: entry.title, score: 0 }] : [];
       });
-      const decision = decide(
-        msg,
-        { botNames, pendingSuggestions: pending.length > 0 ? pending : null, office: this.opts.office, channelLimit: adapter.maxLength, lookup: (id) => index.answerFor(id, msg.text, received) },
-        (q) => index.ask(q, received),
-      );
+      const decision: Decision = ack && addressing
+        ? { kind: 'reply', topic: 'receipt', question: addressing.question, messages: quoteReply(msg, await this.receipt(msg, ack, received), adapter.maxLength), answer: null, offer: null }
+        : decide(
+          msg,
+          { botNames, pendingSuggestions: pending.length > 0 ? pending : null, office: this.opts.office, channelLimit: adapter.maxLength, lookup: (id) => index.answerFor(id, msg.text, received) },
+          (q) => index.ask(q, received),
+        );
       const answer = decision.kind === 'reply' ? decision.answer : null;
       const inbound = {
         channel: msg.channel, chatId, userId, direction: 'in' as const, channelMessageId: msg.messageId, text: msg.text, at: msg.at,
         // A pick is recorded as such: the report counts it as an offer taken, not as a new question.
-        decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: decision.kind === 'reply' && decision.topic === 'pick' ? PICKED : answer.reason } : null,
+        decision: answer ? { answered: answer.answered, entryId: answer.id, score: answer.score, reason: decision.kind === 'reply' && decision.topic === 'pick' ? PICKED : answer.reason, questionKey: index.questionKey(answer.q) } : null,
       };
       if (decision.kind === 'ignore') {
         // Chatter is stored and leaves an offer as it was (and expiring when it was due).
@@ -263,6 +267,38 @@ export class Gateway {
     }
     this.opts.metrics.tickets.inc({ channel: msg.channel, step: step.kind });
     this.opts.queued?.(msg.channel, result.outboxIds);
+  }
+
+  /**
+   * A 已读 reply: confirms the notice it names, or the only one the chat has open, and says so;
+   * with several open and none named, lists them. Confirming twice changes nothing.
+   */
+  private async receipt(msg: InboundMessage, ack: ReadAck, at: Date): Promise<string> {
+    const { delivery } = this.opts.store;
+    const chat = { channel: msg.channel as 'telegram' | 'wechat', chatId: msg.chatId };
+    const decided = decideAck(ack, await delivery.open(chat));
+    if ('reply' in decided) return decided.reply;
+    const outcome = await delivery.markRead(decided.confirm.id, chat, 'reply', at);
+    this.opts.log.info({ channel: msg.channel, notice: decided.confirm.id, outcome }, '通知已确认阅读');
+    return ackReply(decided.confirm, at, outcome !== 'read');
+  }
+
+  /**
+   * The handler of button presses to give an adapter's `start`: a 已读 button confirms its notice
+   * for the chat it was pressed in, once; the answer says what happened and, the first time, how
+   * to change the message so that it shows it was read.
+   */
+  pressHandlerFor(adapter: ChannelAdapter): (press: ButtonPress) => Promise<PressAnswer> {
+    return async (press) => {
+      const noticeId = readButtonNotice(press.data);
+      if (!noticeId || adapter.channel === 'web') return { toast: '这个按钮已失效', edit: null };
+      const at = this.now();
+      const outcome = await this.opts.store.delivery.markRead(noticeId, { channel: adapter.channel, chatId: press.chatId }, 'button', at);
+      this.opts.log.info({ channel: adapter.channel, notice: noticeId, outcome }, '通知已读按钮');
+      if (outcome === 'unknown') return { toast: '这条通知不是发给本会话的', edit: null };
+      if (outcome === 'already') return { toast: '您已确认阅读过这条通知', edit: null };
+      return { toast: '已确认阅读，谢谢', edit: press.messageText === null ? null : `${press.messageText}\n\n已读（${beijingTime(at)} 确认）` };
+    };
   }
 
   private duplicate(msg: InboundMessage): void {

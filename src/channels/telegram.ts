@@ -3,7 +3,7 @@ import type { Message, MessageEntity, Update } from 'telegraf/types';
 import type { FastifyBaseLogger } from 'fastify';
 import type { InboundMessage, MediaKind, OutboundMessage } from '../core/conversation/types.js';
 import { redact } from '../logging.js';
-import { ChannelError, type ChannelAdapter, type InboundHandler } from './channel.js';
+import { ChannelError, type ChannelAdapter, type InboundHandler, type PressHandler } from './channel.js';
 
 /** Telegram's own limit for one message's text. */
 const TELEGRAM_MAX_LENGTH = 4096;
@@ -114,6 +114,7 @@ export class TelegramAdapter implements ChannelAdapter {
   private launched: Promise<void> | null = null;
   /** Where messages go once started; set by start(), which may run again after a failed attempt. */
   private handler: InboundHandler | null = null;
+  private onPress: PressHandler | null = null;
 
   constructor(private readonly opts: TelegramOptions) {
     // webhookReply off: every call goes to the Bot API, so replies are sent (and counted) the same
@@ -123,6 +124,22 @@ export class TelegramAdapter implements ChannelAdapter {
     this.bot.on('message', async (ctx) => {
       const msg = this.translate(ctx.message);
       if (msg && this.handler) await this.handler(msg);
+    });
+    // A button press is answered (Telegram shows the answer and stops the button's spinner) and, when
+    // the gateway says so, the message is edited, which also removes its buttons.
+    this.bot.on('callback_query', async (ctx) => {
+      const query = ctx.callbackQuery;
+      const message = query.message;
+      if (!('data' in query) || !message || !this.onPress) {
+        await ctx.answerCbQuery();
+        return;
+      }
+      const answer = await this.onPress({
+        chatId: String(message.chat.id), userId: String(query.from.id), messageId: String(message.message_id),
+        messageText: 'text' in message && typeof message.text === 'string' ? message.text : null, data: query.data,
+      });
+      await ctx.answerCbQuery(answer.toast);
+      if (answer.edit !== null) await ctx.telegram.editMessageText(message.chat.id, message.message_id, undefined, answer.edit);
     });
     // In webhook mode a failure reaches the route, which answers 5xx so that Telegram sends the update
     // again; in polling mode throwing would stop polling, so the failure is only logged (the gateway
@@ -134,9 +151,10 @@ export class TelegramAdapter implements ChannelAdapter {
 
   botNames = (): readonly string[] => (this.bot.botInfo ? [this.bot.botInfo.username] : []);
 
-  async start(handler: InboundHandler): Promise<void> {
+  async start(handler: InboundHandler, onPress?: PressHandler): Promise<void> {
     this.bot.botInfo = await this.bot.telegram.getMe();
     this.handler = handler;
+    this.onPress = onPress ?? null;
     const { webhookSecret, webhookUrl, log } = this.opts;
     if (webhookSecret && webhookUrl) {
       await this.bot.telegram.setWebhook(webhookUrl, { secret_token: webhookSecret, allowed_updates: [...ALLOWED_UPDATES] });

@@ -3,8 +3,8 @@ import { keepFinalDays } from '../report/service.js';
 import type { Store } from '../store/index.js';
 
 const EVERY_MS = 3600_000;
-/** Budget windows are a minute at most; a key idle for an hour has nothing left to count. */
-const BUDGET_KEEP_MS = 3600_000;
+/** Budget windows are a day at most (WeChat's day of broadcasts); a key idle for two has nothing left to count. */
+const BUDGET_KEEP_MS = 2 * 86_400_000;
 /**
  * Finished outbox rows are kept a week (the conversation log keeps the text for good); rows with a
  * dedupe key are kept, so a notice is never queued twice.

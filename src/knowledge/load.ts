@@ -41,7 +41,8 @@ export interface Knowledge {
   readonly tickets: TicketSettings;
 }
 
-function markdownFiles(dir: string): string[] {
+/** The Markdown files of a folder and its subfolders, in name order (README.md files are no entries). */
+export function markdownFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);

@@ -10,6 +10,7 @@ import { TelegramAdapter, isUpdate } from '../channels/telegram.js';
 import { ChunfengError } from '../errors.js';
 import { startMaintenance } from '../jobs/maintenance.js';
 import { startTicketJobs } from '../jobs/tickets.js';
+import { startRetention } from '../jobs/retention.js';
 import { secretCheck } from './auth.js';
 
 declare module 'fastify' {
@@ -102,7 +103,7 @@ export default fp<ChannelsPluginOptions>(
       if (closing) return;
       starting.add(adapter);
       try {
-        await adapter.start(gateway.handlerFor(adapter));
+        await adapter.start(gateway.handlerFor(adapter), gateway.pressHandlerFor(adapter));
         if (closing) return; // preClose has stopped it
         started.push(adapter);
         fastify.dispatcher.attach(adapter);
@@ -148,9 +149,11 @@ export default fp<ChannelsPluginOptions>(
     for (const adapter of adapters) fastify.metrics.channelUp.set({ channel: adapter.channel }, 0);
     let stopMaintenance: () => void = () => undefined;
     let stopTicketJobs: () => void = () => undefined;
+    let stopRetention: () => void = () => undefined;
     fastify.addHook('onReady', async () => {
       stopMaintenance = startMaintenance(fastify.store, log);
       stopTicketJobs = startTicketJobs(fastify.store, () => ticketSettings().rules, log);
+      stopRetention = startRetention(fastify.store, opts.config.retention, log);
       void fastify.knowledge.loaded.then(async () => {
         if (!fastify.knowledge.ready) return;
         for (const adapter of adapters) void start(adapter, retry.firstMs);
@@ -159,6 +162,7 @@ export default fp<ChannelsPluginOptions>(
     fastify.addHook('preClose', async () => {
       stopMaintenance();
       stopTicketJobs();
+      stopRetention();
       closing = true;
       for (const timer of retries) clearTimeout(timer);
       // Sends under way finish and are recorded while the adapters can still send (a stopped WeChat

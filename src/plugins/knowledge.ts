@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import fp from 'fastify-plugin';
+import { insideFolder, writeWhole } from '../knowledge/edit.js';
 import type { SearchIndex } from '../core/search/index.js';
 import { loadInWorker } from '../knowledge/reload.js';
 import type { Knowledge } from '../knowledge/load.js';
@@ -25,6 +27,8 @@ export interface LoadReport {
 /** Holds the index once it is ready, so the server can listen (and answer /healthz) before. */
 export interface SearchHolder {
   readonly ready: boolean;
+  /** The knowledge folder (KNOWLEDGE_DIR) changes are written into. */
+  readonly directory: string;
   get(): SearchIndex;
   /** The knowledge the index was built from (entries, word lists, ticket rules), once loaded. */
   knowledge(): Knowledge | null;
@@ -36,6 +40,22 @@ export interface SearchHolder {
    * are done once, after it. Rejects (and keeps the old index) when the folder cannot be loaded.
    */
   reload(): Promise<LoadReport>;
+  /**
+   * Writes a file of the knowledge folder (path relative to it), records the change as a revision in
+   * the store for the other instances, and reloads. Resolves once this instance answers with it.
+   */
+  change(change: KnowledgeChange): Promise<LoadReport>;
+}
+
+/** A file written from the console. */
+export interface KnowledgeChange {
+  /** Relative to the knowledge folder, with `/`. */
+  readonly path: string;
+  readonly content: string;
+  /** What changed, in a line (shown in the revision list and the log). */
+  readonly summary: string;
+  /** The account that made it. */
+  readonly by: string | null;
 }
 
 /** Options: the configuration, or an index built elsewhere (tests, benchmarks). */
@@ -81,10 +101,68 @@ export default fp<SearchPluginOptions>(
       return queued;
     };
 
+    /**
+     * Revisions in the store are how a change made on one instance reaches the others: each polls for
+     * revisions it has not applied, writes them into its own folder (when its text differs: instances
+     * sharing a folder find it written already) and reloads. An instance starts from the newest
+     * revision, taking its folder as it found it for current.
+     */
+    let applied: string | null | undefined;
+    /** Revisions this instance made: already in its folder and its index. */
+    const own = new Set<string>();
+    const writeRevision = (path: string, content: string): void => {
+      const full = insideFolder(config.knowledgeDir, path);
+      if (!full) throw new ChunfengError('BAD_REQUEST', `知识库文件路径不正确：${path}`);
+      if (!existsSync(full) || readFileSync(full, 'utf8') !== content) writeWhole(full, content);
+    };
+    const poll = async (): Promise<void> => {
+      if (applied === undefined) {
+        applied = await fastify.store.insight.latestRevision();
+        return;
+      }
+      const revisions = await fastify.store.insight.revisionsAfter(applied);
+      if (revisions.length === 0) return;
+      let foreign = false;
+      for (const r of revisions) {
+        applied = r.id;
+        if (own.delete(r.id)) continue;
+        foreign = true;
+        writeRevision(r.path, r.content);
+        log.info({ path: r.path, summary: r.summary }, '已应用其他实例的知识库修改');
+      }
+      if (foreign) await reload();
+    };
+    const change = async (c: KnowledgeChange): Promise<LoadReport> => {
+      writeRevision(c.path, c.content);
+      const revision = await fastify.store.insight.addRevision({ path: c.path, content: c.content, summary: c.summary, createdBy: c.by });
+      own.add(revision.id);
+      log.info({ path: c.path, summary: c.summary, by: c.by }, '知识库已修改');
+      return reload();
+    };
+    let timer: NodeJS.Timeout | null = null;
+    let polling = false;
+    const tick = (): void => {
+      if (polling) return;
+      polling = true;
+      void poll()
+        .catch((err: unknown) => log.warn({ err }, '查看知识库修改失败，稍后再试'))
+        .finally(() => (polling = false));
+    };
+    fastify.addHook('onReady', async () => {
+      tick();
+      timer = setInterval(tick, config.knowledgePollMs);
+      timer.unref();
+    });
+
+    fastify.addHook('preClose', async () => {
+      if (timer) clearInterval(timer);
+    });
+
     fastify.decorate('knowledge', {
       get ready() {
         return index !== null;
       },
+      directory: config.knowledgeDir,
       get(): SearchIndex {
         if (!index) throw new ChunfengError('NOT_READY');
         return index;
@@ -92,6 +170,7 @@ export default fp<SearchPluginOptions>(
       knowledge: () => knowledge,
       loaded,
       reload,
+      change,
     });
     if (index) return;
     fastify.addHook('onReady', async () => {
@@ -100,5 +179,5 @@ export default fp<SearchPluginOptions>(
         .finally(() => markLoaded());
     });
   },
-  { name: 'knowledge' },
+  { name: 'knowledge', dependencies: ['store'] },
 );

@@ -119,7 +119,7 @@ async function record(fastify: FastifyInstance, answer: Answer, session: string 
   await Promise.all([
     store.messages.record({
       channel: 'web', chatId, userId, direction: 'in', text: answer.q, at,
-      decision: { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason },
+      decision: { answered: answer.answered, entryId: answer.id, score: answer.score, reason: answer.reason, questionKey: fastify.knowledge.get().questionKey(answer.q) },
     }),
     store.messages.record({ channel: 'web', chatId, direction: 'out', text: formatAnswer(answer), at }),
   ]);

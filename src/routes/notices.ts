@@ -5,7 +5,9 @@ import { NOTICE_LIMITS, checkNotice, packable, readItems, readTopics, type Notic
 import { maskName, maskTaxpayerId, summarize, type PlanSummary } from '../core/notices/recipients.js';
 import { chinaDay } from '../core/search/index.js';
 import { ChunfengError } from '../errors.js';
+import { startDelivery } from '../notices/deliver.js';
 import { noticeContext, planNotice } from '../notices/plan.js';
+import { noticeReport, noticeReportCsv } from '../notices/report.js';
 import type { StoredNotice } from '../store/index.js';
 import { BEARER, ErrorSchema, Nullable, REFUSALS } from './schemas.js';
 
@@ -57,7 +59,8 @@ const noticeFields = {
   id: Type.String(),
   title: Type.String(),
   kind: Type.Enum(['notice', 'pack'], { description: 'notice 通知 / pack 政策包（带知识条目）' }),
-  state: Type.String({ description: 'draft 草稿（尚未发送）' }),
+  state: Type.String({ description: 'draft 草稿（尚未发送）/ sending 正在排入发送队列 / queued 已全部排队（发送进度见报告）' }),
+  number: Nullable(Type.Integer({ description: '通知编号，开始发送时给出；纳税人回复“已读 编号”' })),
   targeted: Type.Integer({ description: '保存时将收到的聊天数' }),
   topics: Type.Array(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
@@ -101,7 +104,7 @@ const notices: FastifyPluginAsyncTypebox = async (fastify) => {
   /** Account names for "created by", looked up once per request. */
   const namesOf = async (): Promise<Map<string, string>> => new Map((await store.accounts.list()).map((a) => [a.id, a.name]));
   const summaryJson = (n: Omit<StoredNotice, 'items'>, itemCount: number, names: Map<string, string>) => ({
-    id: n.id, title: n.title, kind: itemCount > 0 ? ('pack' as const) : ('notice' as const), state: n.state, targeted: n.targeted, topics: [...n.topics],
+    id: n.id, title: n.title, kind: itemCount > 0 ? ('pack' as const) : ('notice' as const), state: n.state, number: n.number, targeted: n.targeted, topics: [...n.topics],
     createdAt: n.createdAt.toISOString(), createdBy: n.createdBy ? { id: n.createdBy, name: names.get(n.createdBy) ?? n.createdBy } : null,
   });
 
@@ -231,6 +234,108 @@ const notices: FastifyPluginAsyncTypebox = async (fastify) => {
       items: notice.items.map((i) => ({ ...i, sources: [...i.sources] })),
       preview: previewJson(summarize(plan, notice.items.map((i) => i.entryId)), notice.items),
     };
+  });
+
+  const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+  const noticeOr404 = async (id: string): Promise<StoredNotice> => {
+    const notice = await store.notices.get(id);
+    if (!notice) throw new ChunfengError('NOT_FOUND', '没有这条通知');
+    return notice;
+  };
+
+  fastify.post('/api/notices/:id/send', {
+    preHandler: staff,
+    schema: {
+      summary: '发送通知（业务人员、管理员）：按当前档案确定收件人并开始发送，返回 202；进度和结果见报告',
+      description: '每个聊天只会收到一次（重复调用、重启、多实例都不会重发）。发送按渠道限额进行，回答纳税人提问的消息始终优先。',
+      tags: ['通知'],
+      security: BEARER,
+      params: IdParams,
+      response: {
+        202: Type.Object({
+          id: Type.String(), number: Nullable(Type.Integer()), state: Type.String(),
+          targeted: Type.Integer({ description: '收件聊天数' }),
+          started: Type.Boolean({ description: 'false：此前已开始发送，这次没有改变什么' }),
+        }),
+        404: ErrorSchema,
+        ...REFUSALS,
+      },
+    },
+  }, async (request, reply) => {
+    const before = await noticeOr404(request.params.id);
+    const notice = await startDelivery(store, before.id, fastify.noticeJob.now());
+    if (!notice) throw new ChunfengError('NOT_FOUND', '没有这条通知');
+    const targeted = (await store.notices.recipients(notice.id)).length;
+    fastify.noticeJob.kick();
+    request.log.info({ notice: notice.id, number: notice.number, targeted, by: request.account?.id }, before.state === 'draft' ? '开始发送通知' : '通知此前已开始发送');
+    return reply.code(202).send({ id: notice.id, number: notice.number, state: notice.state, targeted, started: before.state === 'draft' });
+  });
+
+  const Counts = {
+    targeted: Type.Integer({ description: '收件聊天数' }),
+    sent: Type.Integer({ description: '已发出' }),
+    delivered: Type.Integer({ description: '渠道已确认收下（返回了消息编号）' }),
+    failed: Type.Integer({ description: '发送失败（被拒绝或多次重试仍失败）' }),
+    unreachable: Type.Integer({ description: '无法送达（用户屏蔽了机器人、机器人被移出群）' }),
+    read: Type.Integer({ description: '已确认阅读' }),
+    readRate: Type.Number({ description: '阅读率：已读 / 收件聊天数' }),
+  };
+  fastify.get('/api/notices/:id/report', {
+    preHandler: staff,
+    schema: {
+      summary: '通知报告（业务人员、管理员）：发送与阅读情况，合计和按主管分局；提醒轮次；政策包每条发给了多少聊天；顺延到以后发送的数量',
+      description: '发送中也可随时调用，作为进度。每个收件人的明细（收到哪些条目、何时阅读）见 /api/notices/{id}/report.csv。',
+      tags: ['通知'],
+      security: BEARER,
+      params: IdParams,
+      response: {
+        200: Type.Object({
+          id: Type.String(), number: Nullable(Type.Integer()), title: Type.String(), state: Type.String(), sentAt: Nullable(Type.String({ format: 'date-time' })),
+          ...Counts,
+          pending: Type.Integer({ description: '尚未发出（排队、等待限额或重试）' }),
+          byOffice: Type.Array(Type.Object({ office: Nullable(Type.String()), ...Counts })),
+          items: Type.Array(Type.Object({ entryId: Type.String(), title: Type.String(), recipients: Type.Integer({ description: '收到这一条的聊天数' }) })),
+          reminders: Type.Array(Type.Object({
+            round: Type.Integer(), afterHours: Type.Integer(), startedAt: Type.String({ format: 'date-time' }), recipients: Type.Integer({ description: '这一轮提醒的聊天数' }),
+            finishedAt: Nullable(Type.String({ format: 'date-time' })),
+          })),
+          deferred: Type.Object({
+            count: Type.Integer({ description: '因当日发送额度用完而顺延的聊天数（微信）' }),
+            until: Nullable(Type.String({ description: '最早顺延到的日期（北京时间）' })),
+          }),
+        }),
+        404: ErrorSchema,
+        ...REFUSALS,
+      },
+    },
+  }, async (request) => {
+    const report = await noticeReport(store, await noticeOr404(request.params.id));
+    return {
+      ...report,
+      sentAt: report.sentAt?.toISOString() ?? null,
+      byOffice: report.byOffice.map((o) => ({ ...o })),
+      items: report.items.map((i) => ({ ...i })),
+      reminders: report.reminders.map((r) => ({ ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null })),
+      deferred: { ...report.deferred },
+    };
+  });
+
+  fastify.get('/api/notices/:id/report.csv', {
+    preHandler: staff,
+    schema: {
+      summary: '通知报告明细 CSV（业务人员、管理员）：每个收件聊天一行：纳税人、分局、收到的条目、发送状态与时间、阅读时间、提醒次数；UTF-8 带 BOM，Excel 可直接打开',
+      tags: ['通知'],
+      security: BEARER,
+      params: IdParams,
+      response: { 200: Type.String(), 404: ErrorSchema, ...REFUSALS },
+    },
+  }, async (request, reply) => {
+    const notice = await noticeOr404(request.params.id);
+    const csv = await noticeReportCsv(store, notice);
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="notice-${notice.number ?? notice.id}.csv"; filename*=UTF-8''${encodeURIComponent(`通知${notice.number ?? ''}报告.csv`)}`)
+      .send(csv);
   });
 };
 

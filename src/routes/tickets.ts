@@ -153,7 +153,7 @@ const tickets: FastifyPluginAsyncTypebox = async (fastify) => {
   /** Applies an action of the signed-in account; 404 for no such ticket, 409 (from the lifecycle) for one it may not do. */
   const act = async (id: string, account: Account, action: TicketAction, send?: (t: Ticket, now: Date) => Promise<ActionMessage[]>) => {
     const now = new Date();
-    const ticket = await store.tickets.get(id);
+    const ticket = await store.tickets.find(id);
     if (!ticket) throw new ChunfengError('NOT_FOUND', '没有这张工单');
     const messages = send ? await send(ticket, now) : [];
     const applied = await store.tickets.apply(ticket.id, action, actorOf(account), now, settings().rules, () => messages);

@@ -8,9 +8,10 @@ export interface BudgetRepository {
    * Counts one message against `key` (a room, an account) if fewer than `limit` were counted in the
    * current window of `windowMs`; true when it was counted, false when the budget is spent. Windows
    * are aligned to the Unix epoch, so every instance agrees where they start without talking to the
-   * others. Use one `windowMs` per key.
+   * others. Use one `windowMs` per key. `offsetMs` moves the windows' start: a day in Beijing starts
+   * at 16:00 UTC, so a Beijing-day window is `windowMs` a day with `offsetMs` 8 hours.
    */
-  tryConsume(key: string, windowMs: number, limit: number, now?: Date): Promise<boolean>;
+  tryConsume(key: string, windowMs: number, limit: number, now?: Date, offsetMs?: number): Promise<boolean>;
   /**
    * Counts one request against `key` in the current window whatever the count already is, for rate
    * limits that answer "too many" with how many and until when; returns the count including this
@@ -21,7 +22,7 @@ export interface BudgetRepository {
    * Gives back one message counted by `tryConsume` at `now` that was not sent after all (another
    * budget refused it). Nothing when the window has moved on since, or nothing is counted.
    */
-  release(key: string, windowMs: number, now?: Date): Promise<void>;
+  release(key: string, windowMs: number, now?: Date, offsetMs?: number): Promise<void>;
   /** Forgets keys whose latest window started before `before` (their count no longer matters); returns how many. */
   prune(before: Date): Promise<number>;
 }
@@ -65,13 +66,13 @@ export function budgetRepository(db: Kysely<Database>): BudgetRepository {
       .where('key', '=', a.key)
       .where('window_start', '=', a.windowStart)
       .where('count', '>', 0));
-  const windowOf = (windowMs: number, now: Date): string => {
+  const windowOf = (windowMs: number, now: Date, offsetMs = 0): string => {
     if (!Number.isInteger(windowMs) || windowMs <= 0) throw new RangeError(`windowMs 应为正整数，当前为 ${windowMs}`);
-    return toStored(new Date(Math.floor(now.getTime() / windowMs) * windowMs));
+    return toStored(new Date(Math.floor((now.getTime() + offsetMs) / windowMs) * windowMs - offsetMs));
   };
   return {
-    async tryConsume(key, windowMs, limit, now = new Date()) {
-      const windowStart = windowOf(windowMs, now);
+    async tryConsume(key, windowMs, limit, now = new Date(), offsetMs = 0) {
+      const windowStart = windowOf(windowMs, now, offsetMs);
       if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit 应为非负整数，当前为 ${limit}`);
       if (limit === 0) return false;
       const { rows } = await consume.execute({ key, windowStart, limit });
@@ -84,8 +85,8 @@ export function budgetRepository(db: Kysely<Database>): BudgetRepository {
       return { count: Number(row.count), resetsAt: new Date(fromStored(row.window_start).getTime() + windowMs) };
     },
 
-    async release(key, windowMs, now = new Date()) {
-      await giveBack.execute({ key, windowStart: windowOf(windowMs, now) });
+    async release(key, windowMs, now = new Date(), offsetMs = 0) {
+      await giveBack.execute({ key, windowStart: windowOf(windowMs, now, offsetMs) });
     },
 
     async prune(before) {

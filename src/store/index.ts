@@ -2,8 +2,10 @@ import { sql } from 'kysely';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { bindingRepository, type BindingRepository } from './bindings.js';
 import { budgetRepository, type BudgetRepository } from './budget.js';
+import { deliveryRepository, type DeliveryRepository } from './delivery.js';
 import { connect, type ConnectOptions, type StoreKind } from './connect.js';
 import { identityRepository, type IdentityRepository } from './identities.js';
+import { insightRepository, type InsightRepository } from './insight.js';
 import { intakeRepository, type IntakeRepository } from './intake.js';
 import { messageRepository, type MessageRepository } from './messages.js';
 import { noticeRepository, type NoticeRepository } from './notices.js';
@@ -20,8 +22,10 @@ export { newToken } from './accounts.js';
 export type { BindingRepository, IssuedCode, Redemption } from './bindings.js';
 export { BINDING_LIMITS } from './bindings.js';
 export type { BudgetRepository } from './budget.js';
+export type { DeliveryRecord, DeliveryRepository, ReadOutcome, Round, Unqueued } from './delivery.js';
 export type { ConnectOptions as StoreOptions, StoreKind } from './connect.js';
 export type { Chat, ChatIdentity, IdentityRepository, User, UserIdentity } from './identities.js';
+export type { BoardChat, BoardFilter, BoardMessage, InboxDecision, InsightRepository, KnowledgeRevision, NewInboxDecision } from './insight.js';
 export type { Intake, IntakeRepository, IntakeResult } from './intake.js';
 export type { Decision, MessageRepository, NewMessage, StoredMessage } from './messages.js';
 export type { NoticeRepository, NoticeSummary, StoredNotice, StoredRecipient } from './notices.js';
@@ -63,6 +67,10 @@ export interface Store {
   readonly tickets: TicketRepository;
   /** Resolves once ticket changes are being heard (the live feed's connection on PostgreSQL). */
   listening(): Promise<void>;
+  /** Sending notices: queueing, read receipts, reminder rounds, the report's rows. */
+  readonly delivery: DeliveryRepository;
+  /** The hot-questions board, the unanswered inbox, knowledge revisions and retention. */
+  readonly insight: InsightRepository;
   /** Resolves when the database answers a query (for /readyz); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the file or the connection pool; calling it again does nothing. */
@@ -82,7 +90,8 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
   return {
     kind,
     identities: identityRepository(db),
-    messages: messageRepository(db),
+    messages: messageRepository(db, together),
+    insight: insightRepository(db, together),
     intake: intakeRepository(db, together, (ids) => feed.committed(ids)),
     outbox: outboxRepository(db, kind, together),
     suggestions: suggestionRepository(db),
@@ -95,6 +104,7 @@ export async function openStore(databaseUrl: string, options: ConnectOptions = {
     people: peopleRepository(db, together),
     tickets,
     listening: () => feed.listening(),
+    delivery: deliveryRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

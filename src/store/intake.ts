@@ -1,6 +1,7 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import { violatedUnique, type Together } from './connect.js';
 import { newId } from './ids.js';
+import { inboxCount } from './insight.js';
 import { messageInsert, messageRow, type NewMessage } from './messages.js';
 import { outboxInsert, type NewOutboxItem } from './outbox.js';
 import type { Database } from './schema.js';
@@ -49,11 +50,14 @@ export function intakeRepository(db: Kysely<Database>, together: Together, chang
   const message = messageInsert(db);
   const queue = outboxInsert(db);
   const offers = suggestionStatements(db);
+  const inbox = inboxCount(db);
   return {
     async commit(intake) {
       const inboundId = newId();
       const queued = intake.outbound.map(queue);
       const statements: CompiledQuery[] = [message.compile(messageRow(inboundId, intake.inbound)), ...queued.flatMap((q) => q.statements)];
+      const counted = inbox(intake.inbound.decision, intake.inbound.at ?? new Date());
+      if (counted) statements.push(counted);
       const offer = intake.offer;
       if (offer) statements.push(offer.ids ? offers.put(offer.key, offer.ids, offer.ttlMs, offer.now) : offers.take(offer.key));
       if (intake.ticket) statements.push(...intake.ticket.statements(inboundId, queued.map((q) => q.id)));

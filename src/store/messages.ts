@@ -1,5 +1,8 @@
 import type { Kysely } from 'kysely';
+import { maskPersonalData } from '../core/text/mask.js';
+import type { Together } from './connect.js';
 import { newId } from './ids.js';
+import { inboxCount } from './insight.js';
 import { prepare, type PreparedQuery } from './prepared.js';
 import { fromStored, toStored, type Database, type Direction, type Row } from './schema.js';
 
@@ -11,6 +14,8 @@ export interface Decision {
   readonly score: number | null;
   /** Why it answered or not (`small_talk`, `uncertain`, ...), as the core reports it. */
   readonly reason: string | null;
+  /** The analyzer's key of the question (core/insight/inbox.ts); absent or null for none. */
+  readonly questionKey?: string | null;
 }
 
 /** A message to record. */
@@ -64,7 +69,7 @@ function toMessage(row: Row<'messages'>): StoredMessage {
     text: row.text,
     at: fromStored(row.created_at),
     // `answered` is set whenever a decision is, so it alone tells whether there was one.
-    decision: row.answered === null ? null : { answered: row.answered === 1, entryId: row.entry_id, score: row.score, reason: row.reason },
+    decision: row.answered === null ? null : { answered: row.answered === 1, entryId: row.entry_id, score: row.score, reason: row.reason, questionKey: row.question_key },
   };
 }
 
@@ -73,7 +78,7 @@ export function messageInsert(db: Kysely<Database>): PreparedQuery<Row<'messages
   return prepare(db, (r: Row<'messages'>) =>
     db.insertInto('messages').values({
       id: r.id, channel: r.channel, chat_id: r.chat_id, user_id: r.user_id, direction: r.direction, channel_message_id: r.channel_message_id,
-      text: r.text, created_at: r.created_at, entry_id: r.entry_id, score: r.score, answered: r.answered, reason: r.reason,
+      text: r.text, created_at: r.created_at, entry_id: r.entry_id, score: r.score, answered: r.answered, reason: r.reason, question_key: r.question_key,
     }));
 }
 
@@ -87,22 +92,28 @@ export function messageRow(id: string, message: NewMessage): Row<'messages'> {
     user_id: message.userId ?? null,
     direction: message.direction,
     channel_message_id: message.channelMessageId ?? null,
-    text: message.text,
+    // Masked at rest: personal numbers never reach the database (core/text/mask.ts).
+    text: maskPersonalData(message.text),
     created_at: toStored(message.at ?? new Date()),
     entry_id: d?.entryId ?? null,
     score: d?.score ?? null,
     answered: d ? (d.answered ? 1 : 0) : null,
     reason: d?.reason ?? null,
+    question_key: d?.questionKey ?? null,
   };
 }
 
 /** The conversation log over SQL. */
-export function messageRepository(db: Kysely<Database>): MessageRepository {
+export function messageRepository(db: Kysely<Database>, together: Together): MessageRepository {
   const insert = messageInsert(db);
+  const count = inboxCount(db);
   return {
     async record(message) {
       const id = newId();
-      await insert.execute(messageRow(id, message));
+      const inbox = message.direction === 'in' ? count(message.decision, message.at ?? new Date()) : null;
+      const row = messageRow(id, message);
+      if (inbox) await together([insert.compile(row), inbox]);
+      else await insert.execute(row);
       return id;
     },
 

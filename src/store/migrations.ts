@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
+import { maskPersonalData } from '../core/text/mask.js';
 
 /**
  * Every schema change, applied in name order by {@link migrateToLatest} and recorded in
@@ -377,6 +378,105 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .execute();
       // The report by office, and reminder rounds over the unread.
       await db.schema.createIndex('notice_recipients_office').on('notice_recipients').columns(['notice_id', 'office']).execute();
+    },
+  },
+  '0008-delivery': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('notices').addColumn('number', 'integer').execute();
+      // Two instances starting the same notice's delivery race for a number: the second retries.
+      await db.schema.createIndex('notices_number').unique().on('notices').column('number').execute();
+      // What delivery still has to queue, and what a reminder round still has to reach.
+      await db.schema.createIndex('notices_state').on('notices').column('state').execute();
+      await db.schema.alterTable('notice_recipients').addColumn('read_via', 'text').execute();
+      // A chat's open notices, for its 已读 reply.
+      await db.schema.createIndex('notice_recipients_chat').on('notice_recipients').columns(['channel', 'channel_chat_id']).execute();
+
+      await db.schema
+        .createTable('notice_rounds')
+        .addColumn('notice_id', 'text', (c) => c.notNull().references('notices.id'))
+        .addColumn('round', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('recipients', 'integer', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addPrimaryKeyConstraint('notice_rounds_pkey', ['notice_id', 'round'])
+        .execute();
+    },
+  },
+  '0010-insight': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The analyzer's key of every question (answered or not): the inbox groups the declined ones,
+      // and counts the same questions answered after staff taught the knowledge.
+      await db.schema.alterTable('messages').addColumn('question_key', 'text').execute();
+      await db.schema.createIndex('messages_question_key').on('messages').columns(['question_key', 'created_at']).where(sql.ref('question_key'), 'is not', null).execute();
+      // The hot board's live days and its click-through: answered questions by time, and by topic.
+      await db.schema.createIndex('messages_answered_time').on('messages').columns(['created_at', 'entry_id']).where(sql.ref('answered'), '=', sql.lit(1)).execute();
+      await db.schema.createIndex('messages_topic_time').on('messages').columns(['entry_id', 'created_at']).where(sql.ref('answered'), '=', sql.lit(1)).execute();
+      // Retention: inbound messages with no decision (chatter the bot did not take up), by age.
+      await db.schema.createIndex('messages_chatter_time').on('messages').column('created_at')
+        .where((eb) => eb.and([eb(sql.ref('answered'), 'is', null), eb(sql.ref('direction'), '=', sql.lit('in'))])).execute();
+
+      // Answered questions per Beijing day, tax office of the chat ('' for none) and topic, for days
+      // that can no longer change; `rolled_days` says which days are in (a day with no question too).
+      await db.schema
+        .createTable('question_days')
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('office', 'text', (c) => c.notNull())
+        .addColumn('entry_id', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('question_days_pkey', ['day', 'office', 'entry_id'])
+        .execute();
+      await db.schema
+        .createTable('rolled_days')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('rolled_at', 'text', (c) => c.notNull())
+        .execute();
+
+      // Declined questions counted by key as they arrive, and what staff decided about each key.
+      await db.schema
+        .createTable('inbox_keys')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('first_at', 'text', (c) => c.notNull())
+        .addColumn('last_at', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('open', 'attached', 'dismissed')`))
+        .addColumn('decision_id', 'text')
+        .execute();
+      await db.schema.createIndex('inbox_keys_open').on('inbox_keys').column('last_at').where(sql.ref('state'), '=', sql.lit('open')).execute();
+      await db.schema
+        .createTable('inbox_decisions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('attached', 'dismissed')`))
+        .addColumn('entry_id', 'text')
+        .addColumn('keys', 'text', (c) => c.notNull())
+        .addColumn('examples', 'text', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('inbox_decisions_time').on('inbox_decisions').column('decided_at').execute();
+
+      // Changes to the knowledge folder made from the console: every instance applies the ones it
+      // has not seen to its own folder and reloads (plugins/knowledge.ts).
+      await db.schema
+        .createTable('knowledge_revisions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      // Personal numbers are masked at rest from now on: mask what was stored before.
+      const messages = db as unknown as Kysely<{ messages: { id: string; text: string } }>;
+      for (let after = ''; ;) {
+        const page = await messages.selectFrom('messages').select(['id', 'text']).where('id', '>', after).orderBy('id').limit(2000).execute();
+        for (const row of page) {
+          const masked = maskPersonalData(row.text);
+          if (masked !== row.text) await messages.updateTable('messages').set({ text: masked }).where('id', '=', row.id).execute();
+        }
+        if (page.length < 2000) break;
+        after = (page[page.length - 1] as { id: string }).id;
+      }
     },
   },
   '0012-report': {

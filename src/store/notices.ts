@@ -11,6 +11,8 @@ export interface StoredNotice extends NoticeDraft {
   readonly id: string;
   /** `draft` until delivery starts. */
   readonly state: string;
+  /** The number recipients name it by (已读 12), given when delivery starts; null for a draft. */
+  readonly number: number | null;
   /** Chats that would have got it when it was saved. */
   readonly targeted: number;
   readonly createdBy: string | null;
@@ -62,6 +64,7 @@ function toNotice(row: Row<'notices'>): Omit<StoredNotice, 'items'> {
     topics: JSON.parse(row.topics) as string[],
     reminders: JSON.parse(row.reminders) as Reminder[],
     state: row.state,
+    number: row.number === null ? null : Number(row.number),
     targeted: row.targeted,
     createdBy: row.created_by,
     createdAt: fromStored(row.created_at),
@@ -85,6 +88,7 @@ export function noticeRepository(db: Kysely<Database>): NoticeRepository {
         topics: JSON.stringify(draft.topics),
         reminders: JSON.stringify(draft.reminders),
         state: 'draft',
+        number: null,
         targeted,
         created_by: createdBy,
         created_at: toStored(now),
@@ -128,7 +132,7 @@ export function noticeRepository(db: Kysely<Database>): NoticeRepository {
       for (let i = 0; i < recipients.length; i += CHUNK) {
         const rows = recipients.slice(i, i + CHUNK).map((r) => ({
           notice_id: noticeId, channel: r.chat.channel, channel_chat_id: r.chat.chatId, subscriber_id: r.subscriberId, office: r.profile.office,
-          items: JSON.stringify(r.items), outbox_id: null, created_at: at, read_at: null, reminders_sent: 0, last_reminded_at: null,
+          items: JSON.stringify(r.items), outbox_id: null, created_at: at, read_at: null, reminders_sent: 0, last_reminded_at: null, read_via: null,
         }));
         const inserted = await db
           .insertInto('notice_recipients')

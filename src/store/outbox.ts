@@ -5,6 +5,7 @@ import { newId } from './ids.js';
 import { messageInsert } from './messages.js';
 import { prepare, type PreparedQuery } from './prepared.js';
 import { fromStored, toStored, type ChatKind, type Database, type OutboxState, type Row } from './schema.js';
+import { maskPersonalData } from '../core/text/mask.js';
 
 /** Lower goes first. Replies to someone waiting go before anything broadcast, whenever both wait. */
 export const OUTBOX_PRIORITY = { reply: 0, broadcast: 10 } as const;
@@ -74,6 +75,8 @@ export interface ClaimedItem extends OutboxItem {
 export interface Rate {
   readonly limit: number;
   readonly windowMs: number;
+  /** For a budget counted in fixed windows: where they start after the epoch's (8 hours for a Beijing day). */
+  readonly offsetMs?: number;
 }
 
 /** What a claim asks for. */
@@ -142,6 +145,12 @@ export interface OutboxRepository {
   expire(now?: Date): Promise<string[]>;
   /** Holds every instance's sends on `channel` until `until` (a later pause already set is kept). */
   pause(channel: string, until: Date, reason: string): Promise<void>;
+  /**
+   * Every row of `channel` waiting at `priority` or later (broadcasts) and due before `until` waits
+   * until then: a day budget is spent, so the rest of a broadcast goes the next day while replies
+   * keep going. Returns how many.
+   */
+  defer(channel: string, priority: number, until: Date): Promise<number>;
   /** Rows waiting or being sent, per channel. */
   depth(): Promise<OutboxDepth[]>;
   /**
@@ -190,7 +199,7 @@ export function outboxInsert(db: Kysely<Database>): (item: NewOutboxItem) => Que
     return {
       id,
       statements: [
-        message.compile({ id, channel: item.channel, chat_id: item.chatId, user_id: null, direction: 'out', channel_message_id: null, text: item.text, created_at: toStored(at), entry_id: null, score: null, answered: null, reason: null }),
+        message.compile({ id, channel: item.channel, chat_id: item.chatId, user_id: null, direction: 'out', channel_message_id: null, text: maskPersonalData(item.text), created_at: toStored(at), entry_id: null, score: null, answered: null, reason: null, question_key: null }),
         insert.compile({
           id, channel: item.channel, chat_id: item.chatId, channel_chat_id: item.channelChatId, kind: item.kind, priority: item.priority,
           source: item.source ?? null, text: item.text, reply_to: item.replyTo ?? null, payload, dedupe_key: item.dedupeKey ?? null, state: 'pending', attempts: 0,
@@ -402,6 +411,18 @@ export function outboxRepository(db: Kysely<Database>, kind: StoreKind, together
 
     async pause(channel, until, reason) {
       await hold.execute({ channel, until: toStored(until), reason });
+    },
+
+    async defer(channel, priority, until) {
+      const result = await db
+        .updateTable('outbox')
+        .set({ not_before: toStored(until) })
+        .where('channel', '=', channel)
+        .where('state', '=', lit('pending'))
+        .where('priority', '>=', priority)
+        .where('not_before', '<', toStored(until))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
 
     async depth() {

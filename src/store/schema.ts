@@ -72,6 +72,8 @@ export interface MessagesTable {
   /** 1 or 0 (booleans are integers on both databases); null when no decision was made. */
   answered: number | null;
   reason: string | null;
+  /** The analyzer's key of a question (core/insight/inbox.ts); null for chatter, small talk and the bot's messages. */
+  question_key: string | null;
 }
 
 /** Where an outbox row is on its way: waiting, claimed by an instance, or finished one of four ways. */
@@ -217,8 +219,13 @@ export interface NoticesTable {
   audience: string;
   topics: string;
   reminders: string;
-  /** `draft` until delivery starts (later states belong to delivery). */
+  /**
+   * `draft` until delivery starts; `sending` while its recipients are being queued in the outbox
+   * (any instance finishes that after a crash); `queued` once every recipient has an outbox row.
+   */
   state: string;
+  /** Short number recipients name it by (已读 12), given when delivery starts; null for a draft. */
+  number: number | null;
   /** Chats that would have got it when it was saved (the contract's `targeted` of POST /api/notices). */
   targeted: number;
   created_by: string | null;
@@ -255,6 +262,65 @@ export interface NoticeRecipientsTable {
   read_at: StoredTime | null;
   reminders_sent: number;
   last_reminded_at: StoredTime | null;
+  /** How the reading was confirmed: `button` (Telegram's 已读) or `reply` (the text 已读). */
+  read_via: string | null;
+}
+
+/** A reminder round of a notice: when it began, how many it went to, and when all were queued. */
+export interface NoticeRoundsTable {
+  notice_id: string;
+  round: number;
+  started_at: StoredTime;
+  recipients: number;
+  finished_at: StoredTime | null;
+}
+
+/** Answered questions of one Beijing day, by the chat's tax office ('' for none) and topic (the entry answered with). */
+export interface QuestionDaysTable {
+  day: string;
+  office: string;
+  entry_id: string;
+  count: number;
+}
+
+/** Days whose questions are in `question_days`. */
+export interface RolledDaysTable {
+  day: string;
+  rolled_at: StoredTime;
+}
+
+/** What staff did with a group of unanswered questions. */
+export type InboxState = 'open' | 'attached' | 'dismissed';
+
+/** Declined questions counted by analyzer key as they arrive; `decision_id` once staff acted on the key. */
+export interface InboxKeysTable {
+  key: string;
+  count: number;
+  first_at: StoredTime;
+  last_at: StoredTime;
+  state: InboxState;
+  decision_id: string | null;
+}
+
+/** A group of unanswered questions attached to an entry or dismissed: its keys and example texts are JSON arrays. */
+export interface InboxDecisionsTable {
+  id: string;
+  state: Exclude<InboxState, 'open'>;
+  entry_id: string | null;
+  keys: string;
+  examples: string;
+  decided_by: string | null;
+  decided_at: StoredTime;
+}
+
+/** A file of the knowledge folder as written from the console (path relative to the folder). */
+export interface KnowledgeRevisionsTable {
+  id: string;
+  path: string;
+  content: string;
+  summary: string;
+  created_by: string | null;
+  created_at: StoredTime;
 }
 
 /** One Beijing day's questions of one hour, reason and next step, counted once final (store/report.ts). */
@@ -314,6 +380,12 @@ export interface Database {
   notices: NoticesTable;
   notice_items: NoticeItemsTable;
   notice_recipients: NoticeRecipientsTable;
+  notice_rounds: NoticeRoundsTable;
+  question_days: QuestionDaysTable;
+  rolled_days: RolledDaysTable;
+  inbox_keys: InboxKeysTable;
+  inbox_decisions: InboxDecisionsTable;
+  knowledge_revisions: KnowledgeRevisionsTable;
   report_days: ReportDaysTable;
   report_kept_days: ReportKeptDaysTable;
   data_requests: DataRequestsTable;

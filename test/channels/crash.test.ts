@@ -1,11 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { openIndex } from '../../src/knowledge/open.js';
 import { openStore } from '../../src/store/index.js';
 import { FakeTelegramApi } from '../fakes/telegram-api.js';
+import { killAll, startGateway, type GatewayProcess } from '../process/gateway.js';
 import { KNOWLEDGE_DIR, UpdateBuilder, describeEachDatabase, removeTempDirs, tempDir, type TestDatabase, type TextUpdate } from './helpers.js';
 
 /**
@@ -17,16 +17,8 @@ import { KNOWLEDGE_DIR, UpdateBuilder, describeEachDatabase, removeTempDirs, tem
 
 const SECRET = 'crash-test-secret';
 const QUESTIONS = 60;
-const SERVER = fileURLToPath(new URL('../process/server.ts', import.meta.url));
-const HOOKS = fileURLToPath(new URL('../process/register.mjs', import.meta.url));
 /** Short claims and polls, so the rows a dead process held are sent again within a second or two. */
 const DISPATCH = { pollMs: 100, leaseMs: 1_000, sendTimeoutMs: 2_000, retryFirstMs: 100, retryMaxMs: 400 };
-
-/** A gateway process and where it listens. */
-interface Gateway {
-  readonly child: ChildProcess;
-  readonly base: string;
-}
 
 let dataDir: string;
 
@@ -74,40 +66,20 @@ describeEachDatabase('kill -9 mid-burst', (db) => {
     database = await db.create();
   });
   afterEach(async () => {
-    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    killAll(children);
     await api.close();
     await database.cleanup();
   });
 
-  async function startGateway(): Promise<Gateway> {
-    const child = fork(SERVER, [], {
-      execArgv: ['--import', HOOKS],
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url, DATA_DIR: dataDir, KNOWLEDGE_DIR, LOG_LEVEL: 'warn', ADMIN_TOKEN: 'crash-test-admin-token',
-        TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_WEBHOOK_SECRET: SECRET,
-        CHUNFENG_TEST_DISPATCH: JSON.stringify(DISPATCH),
-        // What a crash sends twice is what is under way at that moment: about the send rate times
-        // the time from a send to its record. 20 a second with 50 ms sends keeps that near two even
-        // when the machine is busy with the rest of the test suite (30 a second came to four).
-        TELEGRAM_BOT_LIMIT: '20',
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    children.push(child);
-    const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(([code]) => Promise.reject(new Error(`gateway exited (${String(code)})`)))])) as [{ port: number }];
-    const base = `http://127.0.0.1:${message.port}`;
-    // Ready once the index is loaded and the Telegram adapter runs: the webhook stops answering 503.
-    const until = Date.now() + 20_000;
-    for (;;) {
-      const res = await fetch(`${base}/telegram/webhook`, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify({ update_id: 0 }),
-      });
-      if (res.status === 200) return { child, base };
-      if (Date.now() > until) throw new Error(`gateway not ready: ${res.status}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const launch = (): Promise<GatewayProcess> => startGateway({
+    DATABASE_URL: database.url, DATA_DIR: dataDir, KNOWLEDGE_DIR, LOG_LEVEL: 'warn', ADMIN_TOKEN: 'crash-test-admin-token',
+    TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot,
+    CHUNFENG_TEST_DISPATCH: JSON.stringify(DISPATCH),
+    // What a crash sends twice is what is under way at that moment: about the send rate times
+    // the time from a send to its record. 20 a second with 50 ms sends keeps that near two even
+    // when the machine is busy with the rest of the test suite (30 a second came to four).
+    TELEGRAM_BOT_LIMIT: '20',
+  }, SECRET, children);
 
   it(`answers every one of ${QUESTIONS} questions after a SIGKILL mid-burst, sending at most 3 twice, only those under way`, async () => {
     // Slow sends: at 20 a second, replies go out for three seconds.
@@ -121,7 +93,7 @@ describeEachDatabase('kill -9 mid-burst', (db) => {
       return count;
     };
 
-    const first = await startGateway();
+    const first = await launch();
     const burst = driver.deliver(first.base);
     // Killed once the first reply is out, not after a fixed delay: a busy machine may take longer to start sending.
     const firstReplyBy = Date.now() + 20_000;
@@ -135,7 +107,7 @@ describeEachDatabase('kill -9 mid-burst', (db) => {
     expect(beforeKill).toBeGreaterThan(0);
     expect(beforeKill).toBeLessThan(QUESTIONS);
 
-    const second = await startGateway();
+    const second = await launch();
     const until = Date.now() + 15_000;
     while (driver.pending.size > 0 && Date.now() < until) {
       await driver.deliver(second.base);

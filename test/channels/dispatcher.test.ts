@@ -11,7 +11,7 @@ const QUESTION = '个体户注销要办什么手续';
 afterAll(() => removeTempDirs());
 
 /** The configuration's defaults: Telegram's published limits. */
-const TELEGRAM = channelLimits({ telegram: { perBot: 30, perChat: 1, perGroup: 20 }, wechat: { perRoom: 10, perAccount: 60 } }).telegram!;
+const TELEGRAM = channelLimits({ telegram: { perBot: 30, perChat: 1, perGroup: 20 }, wechat: { perRoom: 10, perAccount: 60, perDay: 200 } }).telegram!;
 
 /** The most sends that fell into one window of `windowMs` aligned to the epoch, as the store's budgets count them. */
 function busiestWindow(sends: readonly FakeSend[], windowMs: number): number {

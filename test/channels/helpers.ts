@@ -121,12 +121,15 @@ export interface TestAppOptions {
   readonly dispatch?: AppOptions['dispatch'];
   readonly store?: Store;
   readonly startRetry?: AppOptions['startRetry'];
+  /** The notice job's period and clock. */
+  readonly noticeJob?: AppOptions['noticeJob'];
 }
 
 /** Limits no test reaches unless it means to: sends are not paced, so tests need not wait for a second per chat. */
 export const OPEN_LIMITS: NonNullable<AppOptions['limits']> = Object.fromEntries((['telegram', 'wechat'] as const).map((channel) => [channel, {
   chat: { private: [{ limit: 1_000, windowMs: 1_000 }], group: [{ limit: 1_000, windowMs: 1_000 }] },
   account: [{ limit: 100_000, windowMs: 1_000 }],
+  broadcast: [],
   concurrency: 32,
   jitter: false,
 }]));
@@ -169,7 +172,7 @@ export async function buildApp(opts: TestAppOptions): Promise<TestApp> {
   const fastify = await buildServer(
     config,
     {
-      index: knowledgeIndex(), adapters: opts.adapters, flood: opts.flood, store: opts.store, startRetry: opts.startRetry,
+      index: knowledgeIndex(), adapters: opts.adapters, flood: opts.flood, store: opts.store, startRetry: opts.startRetry, noticeJob: opts.noticeJob,
       limits: opts.limits === null ? undefined : (opts.limits ?? OPEN_LIMITS), dispatch: opts.dispatch ?? FAST_DISPATCH,
     },
     {

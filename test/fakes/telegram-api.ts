@@ -270,6 +270,11 @@ export class FakeTelegramApi {
         return reply(res, 200, { ok: true, result: call.result });
       case 'getUpdates':
         return this.getUpdates(params, res);
+      case 'answerCallbackQuery':
+        return reply(res, 200, { ok: true, result: true });
+      case 'editMessageText':
+        call.result = { ...this.message(params), message_id: Number(params.message_id) };
+        return reply(res, 200, { ok: true, result: call.result });
       default:
         return reply(res, 404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
     }

@@ -80,7 +80,7 @@ describe('audiences and notices over HTTP', () => {
     const { id, targeted } = res.json();
     expect(targeted).toBe(3);
     const list = (await call('GET', '/api/notices', staff)).json();
-    expect(list.notices[0]).toEqual({ id, title: '增值税留抵退税政策提醒', kind: 'pack', state: 'draft', targeted: 3, topics: [], itemCount: 2, createdAt: expect.any(String), createdBy: { id: expect.any(String), name: '张科长' } });
+    expect(list.notices[0]).toEqual({ id, title: '增值税留抵退税政策提醒', kind: 'pack', state: 'draft', number: null, targeted: 3, topics: [], itemCount: 2, createdAt: expect.any(String), createdBy: { id: expect.any(String), name: '张科长' } });
     const shown = (await call('GET', `/api/notices/${id}`, staff)).json();
     expect(shown).toMatchObject({ id, kind: 'pack', text: '各位纳税人：留抵退税政策有新规定，请对照本单位情况及时申请。', audience: { taxpayerType: ['一般纳税人', '小规模纳税人'] }, reminders: [{ afterHours: 48, text: null }] });
     expect(shown.items.map((i: { entryId: string; category: string; audience: unknown }) => [i.entryId, i.category, i.audience])).toEqual([

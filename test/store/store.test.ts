@@ -117,10 +117,10 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
   describe('messages', () => {
     it('stores the decision with the message and reads it back', async () => {
       const { chatId, userId } = await chatWithUser();
-      const decision = { answered: true, entryId: 'vat-refund-apply', score: 12.345678901234, reason: 'confident' };
+      const decision = { answered: true, entryId: 'vat-refund-apply', score: 12.345678901234, reason: 'confident', questionKey: '申请 留抵退税' };
       const inId = await store.messages.record({ channel: 'telegram', chatId, userId, direction: 'in', channelMessageId: '55', text: '留抵退税怎么申请？', decision, at: at(0) });
       await store.messages.record({ channel: 'telegram', chatId, direction: 'out', text: '【增值税留抵退税申请】……', at: at(1) });
-      const declined = { answered: false, entryId: null, score: 1.5, reason: 'uncertain' };
+      const declined = { answered: false, entryId: null, score: 1.5, reason: 'uncertain', questionKey: null };
       await store.messages.record({ channel: 'telegram', chatId, userId, direction: 'in', text: '那个怎么弄', decision: declined, at: at(2) });
 
       const [asked, reply, vague] = await store.messages.recent(chatId, 10);
@@ -527,9 +527,10 @@ describe.skipIf(PG_URL === null)(
             c.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by table_name', [t.schema]),
           );
           expect(tables.rows.map((r) => r.table_name)).toEqual([
-            'accounts', 'binding_codes', 'channel_pauses', 'chat_topics', 'chats', 'chunfeng_migrations', 'data_requests', 'messages', 'notice_items', 'notice_recipients',
-            'notices', 'outbox', 'pending_suggestions', 'report_days', 'report_kept_days', 'send_budget', 'subscriber_chats', 'subscribers', 'ticket_counters', 'ticket_events',
-            'ticket_messages', 'tickets', 'users',
+            'accounts', 'binding_codes', 'channel_pauses', 'chat_topics', 'chats', 'chunfeng_migrations', 'data_requests', 'inbox_decisions',
+            'inbox_keys', 'knowledge_revisions', 'messages', 'notice_items', 'notice_recipients', 'notice_rounds', 'notices', 'outbox',
+            'pending_suggestions', 'question_days', 'report_days', 'report_kept_days', 'rolled_days', 'send_budget', 'subscriber_chats', 'subscribers',
+            'ticket_counters', 'ticket_events', 'ticket_messages', 'tickets', 'users',
           ]);
         } finally {
           await Promise.all(stores.map((s) => s.close()));

@@ -194,7 +194,7 @@ describe.each(BOTH_DATABASES)('subscribers, bindings and notices in the store ($
     };
     const created = await store.notices.create(draft, 2, 'admin', T0);
     const other = await store.notices.create({ ...draft, title: '第二条', items: [] }, 0, null, at(HOUR));
-    expect(await store.notices.get(created.id)).toEqual({ ...draft, id: created.id, state: 'draft', targeted: 2, createdBy: 'admin', createdAt: T0, sentAt: null });
+    expect(await store.notices.get(created.id)).toEqual({ ...draft, id: created.id, state: 'draft', number: null, targeted: 2, createdBy: 'admin', createdAt: T0, sentAt: null });
     expect(await store.notices.get('nope')).toBeNull();
     expect((await store.notices.list()).map((n) => [n.title, n.itemCount, n.state])).toEqual([['第二条', 0, 'draft'], ['增值税留抵退税政策提醒', 2, 'draft']]);
     expect(other.items).toEqual([]);

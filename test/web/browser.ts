@@ -122,17 +122,18 @@ export interface BrowserSuite {
 }
 
 /**
- * Registers a browser suite's hooks: the pages built if stale, the app started with `env` and
+ * Registers a browser suite's hooks: the pages built if stale, the app started with `env` (or what
+ * `env()` answers once the suite's earlier beforeAll hooks have run: a fake Bot API's address) and
  * chromium launched (together), both closed at the end; after each test, the pages it opened must
  * have opened no dialog and logged no error (a CSP refusal would be one), and are closed.
  */
-export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
+export function browserSuite(env: Record<string, string> | (() => Record<string, string>) = {}): BrowserSuite {
   let server: RunningApp | undefined;
   let browser: Browser | undefined;
   const opened: WatchedPage[] = [];
   beforeAll(async () => {
     buildWebIfStale();
-    [server, browser] = await Promise.all([startApp(env), launchChromium()]);
+    [server, browser] = await Promise.all([startApp(typeof env === 'function' ? env() : env), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -39,7 +39,7 @@ describe.skipIf(!HAS_CHROMIUM)(`the console in chromium${CHROMIUM_NOTE}`, () => 
     await page.getByRole('heading', { name: '您好，管理员' }).waitFor();
     await expect(page.locator('[data-test="me-name"]').innerText()).resolves.toBe('管理员');
     await expect(page.locator('.el-descriptions').innerText()).resolves.toMatch(/角色\s+管理员（管理账号，可使用全部功能）/);
-    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '纳税人', '通知', '服务报告', '个人信息', '账号管理']);
+    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '工单', '纳税人', '通知', '热搜榜', '待解答', '服务报告', '个人信息', '账号管理']);
     await shot('console-home');
   });
 
@@ -121,12 +121,12 @@ describe.skipIf(!HAS_CHROMIUM)(`the console in chromium${CHROMIUM_NOTE}`, () => 
     await shot('console-filter-by-role');
   });
 
-  it('shows an agent no 账号管理, and sends a disabled account back to sign-in with a Chinese message', async () => {
+  it('lands an agent on the ticket queue, shows no 账号管理, and sends a disabled account back to sign-in with a Chinese message', async () => {
     const agent = await createAccount('孙工', 'agent');
     const { page, shot } = await open();
     await signIn(page, agent.token);
-    await page.getByRole('heading', { name: '您好，孙工' }).waitFor();
-    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页']);
+    await page.waitForURL('**/console/tickets');
+    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '工单']);
     await page.goto(`${suite.server().url}/console/accounts`);
     await page.getByRole('heading', { name: '您好，孙工' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/console/');

@@ -65,7 +65,7 @@ describe.skipIf(!HAS_CHROMIUM)(`the console's taxpayer page in chromium${CHROMIU
       const { page, shot } = await suite.open('/console/subscribers');
       await signIn(page, token);
       await page.waitForURL('**/console/subscribers');
-      await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '纳税人', '通知', '服务报告', '个人信息']);
+      await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '纳税人', '通知', '热搜榜', '待解答', '服务报告', '个人信息']);
       await page.locator('[data-test="open-import"]').click();
       await page.locator('[data-test="csv-input"] input[type=file]').setInputFiles(file);
       await expect(page.locator('[data-test="chosen-file"]').innerText()).resolves.toBe('历下区纳税人.csv');

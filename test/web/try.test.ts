@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_QUESTION_LENGTH } from '../../src/routes/ask.js';
+import { HANDOFF_ENTRY, MAX_QUESTION_LENGTH } from '../../src/routes/ask.js';
 import { realKnowledgeIndex } from '../helpers/knowledge.js';
 import { CHROMIUM_NOTE, HAS_CHROMIUM, browserSuite, startApp, type WatchedPage } from './browser.js';
 
@@ -26,6 +26,20 @@ describe.skipIf(!HAS_CHROMIUM)(`the try-the-bot page in chromium${CHROMIUM_NOTE}
     await expect(page.locator('[data-kind="question"] .bubble').last().innerText()).resolves.toBe(q);
     await expect(page.getByLabel('您的问题').inputValue()).resolves.toBe('');
     await shot('try-answer');
+  });
+
+  it('answers 转人工 by saying where a person is reached, since the page cannot hand over', async () => {
+    const { page, shot } = await open();
+    const handoff = realKnowledgeIndex().answerFor(HANDOFF_ENTRY, '转人工');
+    expect(handoff?.title).toBeTruthy();
+    for (const [i, q] of ['转人工', '我要投诉，窗口态度太差'].entries()) {
+      await page.getByLabel('您的问题').fill(q);
+      await page.getByLabel('您的问题').press('Enter');
+      const answer = page.locator('[data-kind="answer"]').nth(i);
+      await answer.getByText(`【${handoff?.title}】`).waitFor();
+      await expect(answer.innerText()).resolves.toContain('网页试用页不能转接，请在聊天中发送或拨打12366');
+    }
+    await shot('try-handoff');
   });
 
   it('offers suggestions for a vague question; clicking one asks that entry', async () => {

@@ -172,6 +172,142 @@ export interface NoticeDetail extends Omit<NoticeSummary, 'itemCount'> {
   readonly preview: Preview;
 }
 
+/** Where a ticket stands: 已登记 → 已分派 → 处理中 → 已答复 → 已回访 → 已归档. */
+export type TicketState = 'registered' | 'assigned' | 'in_progress' | 'resolved' | 'followed_up' | 'archived';
+
+/** How a message to the chat stands: pending, sending, sent, failed, expired, unreachable (blocked, removed from the group). */
+export interface Delivery {
+  readonly state: string;
+  readonly attempts: number;
+  readonly error: string | null;
+}
+
+/** One line of a ticket's conversation: what the user said, what the bot answered, what an agent replied. */
+export interface TicketMessage {
+  readonly id: string;
+  readonly from: 'user' | 'agent' | 'bot';
+  readonly text: string;
+  readonly at: string;
+  /** The agent who wrote it. */
+  readonly agent: { readonly id: string; readonly name: string } | null;
+  /** Said before the ticket opened (the conversation that led to it). */
+  readonly transcript: boolean;
+  /** For messages to the chat: whether the bot delivered it yet; null for the user's own. */
+  readonly delivery: Delivery | null;
+}
+
+/** One audit row of a ticket: who did what, when. Never changed once written. */
+export interface TicketEvent {
+  readonly type: string;
+  /** An account id, `user` (the requester) or `system` (the schedules). */
+  readonly actor: string;
+  readonly actorName: string | null;
+  readonly at: string;
+  /** What the event carries: the account a ticket went to, the rating, the resolution. */
+  readonly data: Readonly<Record<string, string | number>>;
+}
+
+/** A ticket as GET /api/tickets lists it (contracts.md, and the fields OpenAPI at /docs adds). */
+export interface Ticket {
+  readonly id: string;
+  readonly number: string;
+  readonly state: TicketState;
+  readonly channel: string;
+  readonly chatId: string;
+  readonly userId: string;
+  readonly userName: string | null;
+  readonly chatKind: 'private' | 'group';
+  /** How it opened: 转人工, a complaint, the bot's offer after two misses, or an agent taking over the chat. */
+  readonly source: 'human' | 'complaint' | 'offer' | 'agent';
+  readonly category: string;
+  readonly priority: 'normal' | 'high' | 'urgent';
+  /** The id of the account handling it. */
+  readonly assignee: string | null;
+  readonly assigneeName: string | null;
+  readonly dueAt: string;
+  /** Working days left before dueAt, by the service's calendar: 0 on the last day, negative once past. */
+  readonly workingDaysLeft: number;
+  readonly overdue: boolean;
+  readonly rating: 1 | 2 | 3 | null;
+  readonly ratingComment: string | null;
+  /** Rated 不满意: waits for a supervisor. */
+  readonly flagged: boolean;
+  /** 3 or more tickets from this requester in 30 days. */
+  readonly repeatRequester: boolean;
+  readonly recentTickets: number;
+  readonly createdAt: string;
+}
+
+/** GET /api/tickets/:id, and what every action answers. */
+export interface TicketDetail extends Ticket {
+  readonly messages: TicketMessage[];
+  readonly events: TicketEvent[];
+}
+
+/** A row of GET /api/insight/hot. */
+export interface HotTopic {
+  readonly id: string;
+  readonly title: string;
+  readonly count: number;
+  readonly previous: number;
+  readonly change: number;
+}
+
+/** GET /api/insight/hot. */
+export interface HotBoard {
+  readonly period: 'day' | 'week' | 'month';
+  readonly from: string;
+  readonly to: string;
+  readonly previousFrom: string;
+  readonly topics: HotTopic[];
+}
+
+/** GET /api/insight/filters. */
+export interface BoardFilters {
+  readonly offices: string[];
+  readonly chats: { readonly id: string; readonly channel: string; readonly kind: string; readonly title: string | null; readonly office: string | null }[];
+}
+
+/** A question behind a board row. */
+export interface BoardMessage {
+  readonly id: string;
+  readonly channel: string;
+  readonly chat: { readonly id: string; readonly title: string | null };
+  readonly text: string;
+  readonly score: number | null;
+  readonly at: string;
+}
+
+/** A group of GET /api/insight/unanswered. */
+export interface InboxGroup {
+  readonly id: string;
+  readonly count: number;
+  readonly examples: string[];
+  readonly keys: string[];
+  readonly firstAt: string;
+  readonly lastAt: string;
+}
+
+/** A decision of GET /api/insight/decisions. */
+export interface InboxDecision {
+  readonly id: string;
+  readonly state: 'attached' | 'dismissed';
+  readonly entry: string | null;
+  readonly title: string | null;
+  readonly examples: string[];
+  readonly decidedAt: string;
+  readonly decidedBy: { readonly id: string; readonly name: string } | null;
+  readonly answeredSince: number;
+  readonly declinedSince: number;
+}
+
+/** A finding of POST /api/insight/drafts/check. */
+export interface DraftProblem {
+  readonly line: number;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}
+
 /** A share: count out of `of`; `rate` 0-1, null when there was nothing to count. */
 export interface Share {
   readonly count: number;

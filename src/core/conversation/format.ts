@@ -34,20 +34,20 @@ function reachPerson(office: OfficeContact | null): string {
 }
 
 /**
- * The reply to 转人工 and 投诉 while there are no tickets yet: the bot cannot hand the chat over,
- * so it says so plainly and names where a person will take the matter up.
+ * The dialog's reply to 转人工 and 投诉 when nothing opened a ticket for them (the gateway decides
+ * tickets first, so in a chat this is a fallback): how to be handed over, and where else a person is.
  */
 export function formatHandoff(office: OfficeContact | null): string {
-  return `目前还不能在这里直接转接工作人员。${reachPerson(office)}，工作人员会在那里跟进您的问题。`;
+  return `需要工作人员帮助，请回复“转人工”，我为您登记工单并转给工作人员；也可以${reachPerson(office).replace(/^请/u, '')}。`;
 }
 
 /**
  * The one line for a picture, voice message, file or sticker without text in a private chat, on every
  * channel: the bot cannot read it, so it asks for the question in words and names where a person can
- * be reached (no promise of a hand-over: there are no tickets yet).
+ * be reached: 转人工, the office, 12366.
  */
 export function formatMediaOnly(office: OfficeContact | null): string {
-  return `您好，我只能回答文字提问，看不了图片、语音、文件等内容，请用文字把问题发给我。需要人工帮助，${reachPerson(office)}。`;
+  return `您好，我只能回答文字提问，看不了图片、语音、文件等内容，请用文字把问题发给我。需要人工帮助，请回复“转人工”，或${reachPerson(office).replace(/^请/u, '')}。`;
 }
 
 /** Numbered close entries, for the user to pick one by replying its number. */

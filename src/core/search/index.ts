@@ -8,6 +8,7 @@ import { PassageIndex, type SerializedPassages } from './passages.js';
 import { SoundAlike, type Correction } from './soundalike.js';
 import { StatuteSearch } from './statute-search.js';
 import type { Entry, Statute } from './types.js';
+import { questionKey } from '../insight/inbox.js';
 
 export type { Answer, Citation, Reason, Suggestion } from './answer.js';
 export { DEFAULT_CONFIDENCE, type Confidence } from './decision.js';
@@ -160,9 +161,22 @@ export class SearchIndex {
     return entry && inForce(entry, chinaDay(now)) ? answerWith(q, entry, 1, []) : null;
   }
 
+  /**
+   * The key the unanswered inbox and the hot board know a question by: its content words as this
+   * index's analyzer reads them (core/insight/inbox.ts); null when it holds none (small talk).
+   */
+  questionKey(q: string): string | null {
+    if (this.lastKey?.q === q) return this.lastKey.key;
+    return questionKey(this.analyzer.analyze(q.length > MAX_ANALYZED ? q.slice(0, MAX_ANALYZED) : q).terms);
+  }
+
+  /** The key of the question last asked: the gateway asks for it right after the answer, and is spared a second analysis. */
+  private lastKey: { readonly q: string; readonly key: string | null } | null = null;
+
   /** Answers one question; `now` decides which entries are in force. */
   ask(q: string, now: Date = new Date()): Answer {
     const analysis = this.analyzer.analyze(q.length > MAX_ANALYZED ? q.slice(0, MAX_ANALYZED) : q);
+    this.lastKey = { q, key: questionKey(analysis.terms) };
     const ref = this.statuteSearch.find(analysis.normalized);
     if (ref?.article != null) {
       const entry = this.statuteSearch.article(ref.statute, ref.article);

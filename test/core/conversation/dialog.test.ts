@@ -161,14 +161,14 @@ describe('decide: help and 转人工', () => {
     expect(seen(d)).toContain(office.name);
     expect(seen(d)).toContain(office.contact);
     expect(seen(d)).toContain('12366');
-    expect(seen(d)).toContain('工作人员会在那里跟进');
+    expect(seen(d)).toContain('请回复“转人工”');
     expect(idx.asked).toEqual([]);
   });
 
   it('names 12366 alone when no office is configured, and hears 转人工 in a group without a mention', () => {
     const idx = fakeIndex();
     const d = replied(decide(message('转人工'), context(idx.lookup), idx.ask));
-    expect(seen(d)).toBe('目前还不能在这里直接转接工作人员。请拨打12366纳税缴费服务热线，工作人员会在那里跟进您的问题。');
+    expect(seen(d)).toBe('需要工作人员帮助，请回复“转人工”，我为您登记工单并转给工作人员；也可以拨打12366纳税缴费服务热线。');
     expect(d.messages[0]?.mention?.name).toBe('张会计');
   });
 
@@ -227,6 +227,6 @@ describe('decide: pictures, voice, files and stickers', () => {
     for (const over of [{}, { mentionsBot: true }, { replyToBot: true }]) {
       expect(decide(message('', { media: 'voice', ...over }), context(idx.lookup), idx.ask)).toEqual({ kind: 'ignore', why: 'no_text' });
     }
-    expect(formatMediaOnly(null)).toBe('您好，我只能回答文字提问，看不了图片、语音、文件等内容，请用文字把问题发给我。需要人工帮助，请拨打12366纳税缴费服务热线。');
+    expect(formatMediaOnly(null)).toBe('您好，我只能回答文字提问，看不了图片、语音、文件等内容，请用文字把问题发给我。需要人工帮助，请回复“转人工”，或拨打12366纳税缴费服务热线。');
   });
 });

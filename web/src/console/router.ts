@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router';
 import { ApiError, request } from '../api';
-import { session, signOut } from './session';
+import { landing, session, signOut } from './session';
 import ConsoleLayout from './ConsoleLayout.vue';
 import SignInPage from './pages/SignInPage.vue';
 import HomePage from './pages/HomePage.vue';
@@ -9,6 +9,10 @@ import SubscribersPage from './pages/SubscribersPage.vue';
 import NoticesPage from './pages/NoticesPage.vue';
 import NoticeComposePage from './pages/NoticeComposePage.vue';
 import NoticeDetailPage from './pages/NoticeDetailPage.vue';
+import TicketsPage from './pages/TicketsPage.vue';
+import TicketPage from './pages/TicketPage.vue';
+import HotBoardPage from './pages/HotBoardPage.vue';
+import UnansweredPage from './pages/UnansweredPage.vue';
 import ReportPage from './pages/ReportPage.vue';
 import ReportPrintPage from './pages/ReportPrintPage.vue';
 import PeoplePage from './pages/PeoplePage.vue';
@@ -19,6 +23,8 @@ declare module 'vue-router' {
     admin?: boolean;
     /** Only staff and admins see the page. */
     staff?: boolean;
+    /** Only agents and admins see the page (the tickets). */
+    agent?: boolean;
     /** The page's name in the browser tab. */
     title?: string;
   }
@@ -37,10 +43,14 @@ export const router = createRouter({
       component: ConsoleLayout,
       children: [
         { path: '', name: 'home', component: HomePage, meta: { title: '首页' } },
+        { path: 'tickets', name: 'tickets', component: TicketsPage, meta: { title: '工单', agent: true } },
+        { path: 'tickets/:id', name: 'ticket', component: TicketPage, props: true, meta: { title: '工单', agent: true } },
         { path: 'subscribers', name: 'subscribers', component: SubscribersPage, meta: { title: '纳税人', staff: true } },
         { path: 'notices', name: 'notices', component: NoticesPage, meta: { title: '通知', staff: true } },
         { path: 'notices/new', name: 'notice-new', component: NoticeComposePage, meta: { title: '新建通知', staff: true } },
         { path: 'notices/:id', name: 'notice', component: NoticeDetailPage, meta: { title: '通知', staff: true } },
+        { path: 'hot', name: 'hot', component: HotBoardPage, meta: { title: '热搜榜', staff: true } },
+        { path: 'unanswered', name: 'unanswered', component: UnansweredPage, meta: { title: '待解答', staff: true } },
         { path: 'report', name: 'report', component: ReportPage, meta: { title: '服务报告', staff: true } },
         { path: 'people', name: 'people', component: PeoplePage, meta: { title: '个人信息', staff: true } },
         { path: 'accounts', name: 'accounts', component: AccountsPage, meta: { title: '账号管理', admin: true } },
@@ -56,7 +66,7 @@ export const router = createRouter({
 export type SignInReason = 'expired' | 'unreachable';
 
 router.beforeEach(async (to) => {
-  if (to.name === 'login') return session.me ? { name: 'home' } : true;
+  if (to.name === 'login') return session.me ? landing(session.me.role) : true;
   if (!session.token) return { name: 'login', query: to.fullPath === '/' ? {} : { next: to.fullPath } };
   if (!session.me) {
     // A reload: the token is in sessionStorage, the account is asked for again.
@@ -70,6 +80,7 @@ router.beforeEach(async (to) => {
   }
   if (to.meta.admin && session.me?.role !== 'admin') return { name: 'home' };
   if (to.meta.staff && session.me?.role === 'agent') return { name: 'home' };
+  if (to.meta.agent && session.me?.role === 'staff') return { name: 'home' };
   return true;
 });
 

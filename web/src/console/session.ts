@@ -1,6 +1,7 @@
 import { reactive } from 'vue';
 import { ApiError, request, type RequestOptions } from '../api';
-import type { Account } from '../types';
+import type { RouteLocationRaw } from 'vue-router';
+import type { Account, AccountRole } from '../types';
 
 /**
  * Who is signed in. The token is kept in sessionStorage: it survives a reload but not the closing
@@ -50,15 +51,23 @@ export function onExpired(handler: () => void): void {
   expired = handler;
 }
 
-/** A request with the signed-in token. A 401 means the token no longer works (disabled, or changed): sign out and go to sign-in. */
+/** The API stopped taking the token (disabled, or changed): sign out and go to sign-in. */
+export function tokenRefused(): void {
+  signOut();
+  expired();
+}
+
+/** A request with the signed-in token; a 401 signs out ({@link tokenRefused}). */
 export async function call<T>(path: string, options: Omit<RequestOptions, 'token'> = {}): Promise<T> {
   try {
     return await request<T>(path, { ...options, token: session.token });
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
-      signOut();
-      expired();
-    }
+    if (err instanceof ApiError && err.status === 401) tokenRefused();
     throw err;
   }
+}
+
+/** Where an account starts after signing in: agents on the ticket queue (their day's work), everyone else on the home page. */
+export function landing(role: AccountRole): RouteLocationRaw {
+  return role === 'agent' ? { name: 'tickets' } : { name: 'home' };
 }

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import {
+  chatKindOf, decideAck, deliveryFigures, noticeMessage, readAck, readButtonNotice, readOfficeHours, withinOfficeHours, type DeliveryRow,
+} from '../../../src/core/notices/delivery.js';
+import { excelCsv } from '../../../src/core/notices/report-csv.js';
+import { WEEKDAYS_ONLY } from '../../../src/core/tickets/workdays.js';
+
+const ITEM = (entryId: string, body: string) => ({ entryId, title: `条目${entryId}`, category: '留抵退税', body, sources: ['财政部 税务总局公告2022年第14号'], audience: {} });
+
+describe('notice messages', () => {
+  const notice = { number: 7, title: '留抵退税提醒', text: '请及时办理。', items: [ITEM('a', '甲'.repeat(3000)), ITEM('b', '乙'.repeat(3000))] };
+
+  it('carries only the recipient\'s items, each with its basis, and how to confirm', () => {
+    const text = noticeMessage(notice, ['b'], 4096, true);
+    expect(text.startsWith('【通知 7】留抵退税提醒\n\n请及时办理。\n\n1. 条目b\n乙')).toBe(true);
+    expect(text).not.toContain('条目a');
+    expect(text).toContain('依据：财政部 税务总局公告2022年第14号');
+    expect(text.endsWith('看完请点“已读”，或回复“已读 7”。')).toBe(true);
+    expect(noticeMessage(notice, [], 1500, false).endsWith('看完请回复“已读”确认（同时有几条通知时回复“已读 7”）。')).toBe(true);
+  });
+
+  it('fits the channel by shortening the items\' bodies, never the title or the confirm line', () => {
+    const text = noticeMessage(notice, ['a', 'b'], 1500, false);
+    expect(text.length).toBeLessThanOrEqual(1500);
+    expect(text).toContain('1. 条目a');
+    expect(text).toContain('2. 条目b');
+    expect(text).toContain('篇幅所限');
+    expect(text.endsWith('回复“已读 7”）。')).toBe(true);
+  });
+});
+
+describe('read receipts', () => {
+  it('reads 已读 with or without a number, and nothing else', () => {
+    expect(readAck('已读')).toEqual({ number: null });
+    expect(readAck(' 已读 12 ')).toEqual({ number: 12 });
+    expect(readAck('已阅。')).toEqual({ number: null });
+    expect(readAck('已读第3号')).toEqual({ number: 3 });
+    expect(readAck('已读不回')).toBeNull();
+    expect(readAck('我已读过了吗')).toBeNull();
+  });
+
+  it('confirms the only open notice, the one named, or lists them', () => {
+    const open = [{ id: 'x', number: 3, title: '甲' }, { id: 'y', number: 5, title: '乙' }];
+    expect(decideAck({ number: null }, open.slice(0, 1))).toEqual({ confirm: open[0] });
+    expect(decideAck({ number: 5 }, open)).toEqual({ confirm: open[1] });
+    expect(decideAck({ number: null }, open)).toEqual({ reply: '您有 2 条通知待确认。通知 3：甲\n通知 5：乙\n请回复“已读”加通知编号，例如“已读 3”。' });
+    expect(decideAck({ number: 4 }, [])).toEqual({ reply: '没有待确认的通知 4，您收到的通知都已确认。' });
+    expect(decideAck({ number: null }, [])).toEqual({ reply: '您目前没有待确认的通知。' });
+  });
+
+  it('takes only its own button data', () => {
+    expect(readButtonNotice('read:01a226d8-7532-7045-86a8-a3084b574d31')).toBe('01a226d8-7532-7045-86a8-a3084b574d31');
+    expect(readButtonNotice('read:../../etc')).toBeNull();
+  });
+});
+
+describe('office hours', () => {
+  const hours = readOfficeHours('9:00-17:00')!;
+  it('are working days within the hours, Beijing time', () => {
+    expect(withinOfficeHours(new Date('2026-11-30T01:00:00Z'), hours, WEEKDAYS_ONLY)).toBe(true); // Mon 09:00
+    expect(withinOfficeHours(new Date('2026-11-30T09:00:00Z'), hours, WEEKDAYS_ONLY)).toBe(false); // Mon 17:00
+    expect(withinOfficeHours(new Date('2026-11-29T02:00:00Z'), hours, WEEKDAYS_ONLY)).toBe(false); // Sun 10:00
+  });
+  it('refuse what is not a range within a day', () => {
+    expect(readOfficeHours('17:00-9:00')).toBeNull();
+    expect(readOfficeHours('9点到5点')).toBeNull();
+  });
+});
+
+describe('report figures', () => {
+  const row = (office: string | null, state: DeliveryRow['state'], read = false, notBefore: Date | null = null): DeliveryRow =>
+    ({ office, state, acknowledged: state === 'sent', readAt: read ? new Date() : null, items: ['a'], notBefore });
+
+  it('count in total and by office, read rate over targeted, and what waits for another day', () => {
+    const now = new Date('2026-11-29T10:00:00Z');
+    const figures = deliveryFigures([
+      row('第二分局', 'sent', true), row('第一分局', 'sent', true), row('第一分局', 'sent'), row('第一分局', 'unreachable'), row(null, 'failed'),
+      row('第二分局', 'waiting', false, new Date('2026-11-29T17:00:00Z')), row('第二分局', 'queued'),
+    ], ['a', 'b'], now);
+    expect(figures).toMatchObject({ targeted: 7, sent: 3, delivered: 3, failed: 1, unreachable: 1, read: 2, readRate: 0.2857, pending: 2, deferred: { count: 1, until: '2026-11-30' } });
+    expect(figures.byOffice.map((o) => [o.office, o.targeted, o.read, o.readRate])).toEqual([['第一分局', 3, 1, 0.3333], ['第二分局', 3, 1, 0.3333], [null, 1, 0, 0]]);
+    expect(figures.items).toEqual([{ entryId: 'a', recipients: 7 }, { entryId: 'b', recipients: 0 }]);
+  });
+});
+
+it('tells groups from private chats by their ids', () => {
+  expect(chatKindOf({ channel: 'telegram', chatId: '-100123' })).toBe('group');
+  expect(chatKindOf({ channel: 'telegram', chatId: '123' })).toBe('private');
+  expect(chatKindOf({ channel: 'wechat', chatId: '123@chatroom' })).toBe('group');
+});
+
+it('writes CSV that Excel opens with Chinese intact and runs no formula', () => {
+  expect(excelCsv([['名称', '说明'], ['甲,乙', '=1+1'], [null, 3]])).toBe('\uFEFF名称,说明\r\n"甲,乙",\'=1+1\r\n,3\r\n');
+});
