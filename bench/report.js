@@ -1,6 +1,6 @@
 // The service report on a big store: 1,000,000 messages over 26 weeks (questions with realistic
-// decisions and Beijing working-hour peaks, group chatter, the bot's replies) and 100,000 notice
-// recipients; then, as on a Monday morning, the first report of the week (counting the days not kept
+// decisions and Beijing working-hour peaks, group chatter, the bot's replies), 50,000 tickets
+// (answered, resolved and rated in realistic shares) and 100,000 notice recipients; then, as on a Monday morning, the first report of the week (counting the days not kept
 // yet), the maintenance job keeping every final day, and the report of a week, a month and the
 // whole half year, each timed. SQLite always; PostgreSQL too when BENCH_DATABASE_URL is set (a
 // fresh schema, dropped afterwards).
@@ -24,6 +24,7 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const WEEKS = 26;
 const USERS = 20_000;
 const GROUPS = 300;
+const TICKETS = Number(process.env.BENCH_TICKETS ?? 50_000);
 const NOTICES = 200;
 const PER_NOTICE = 500;
 const RUNS = 20;
@@ -75,6 +76,10 @@ function* messageRows(rand) {
   }
 }
 
+const TICKET_COLS = ['id', 'number', 'day', 'seq', 'channel', 'chat_id', 'user_id', 'channel_chat_id', 'channel_user_id', 'chat_kind', 'user_name', 'source', 'category',
+  'priority', 'state', 'assignee', 'version', 'last_change', 'due_at', 'first_response_due_at', 'first_response_at', 'resolved_at', 'rating', 'flagged', 'created_at', 'updated_at'];
+const EVENT_COLS = ['id', 'ticket_id', 'type', 'actor', 'data', 'at'];
+
 const cols = ['id', 'channel', 'chat_id', 'user_id', 'direction', 'channel_message_id', 'text', 'created_at', 'entry_id', 'score', 'answered', 'reason'];
 
 /** Fills the store straight through its database (the repositories would take minutes for a million rows). */
@@ -111,7 +116,30 @@ async function fill(target) {
       recipients.push([`notice-${i}`, 'telegram', String(100000 + s), `sub-${s}`, subscribers[s][4], '[]', new Date(sent).toISOString(), rand() < 0.62 ? new Date(sent + 3_600_000).toISOString() : null]);
     }
   }
-  await target.load({ users, chats, rows: (function* () { for (const m of messageRows(rand)) yield rowOf(m); })(), subscribers, notices, recipients });
+  const CATEGORIES = ['政策咨询类', '政策咨询类', '政策咨询类', '服务质效类', '服务态度类', '侵害权益类'];
+  const tickets = [];
+  const events = [];
+  const open = new Set();
+  for (let i = 0; i < TICKETS; i++) {
+    const u = Math.floor(rand() * USERS);
+    const created = START + rand() * WEEKS * 7 * 86_400_000;
+    const iso = (ms) => new Date(ms).toISOString();
+    const answered = rand() < 0.9 ? created + rand() * 2 * 86_400_000 : null;
+    let resolved = answered !== null && rand() < 0.85 ? answered + rand() * 3 * 86_400_000 : null;
+    // A person has one open ticket in a chat at most (tickets_open_key): any other of theirs was answered.
+    if (resolved === null && open.has(u)) resolved = (answered ?? created) + 3_600_000;
+    if (resolved === null) open.add(u);
+    const rating = resolved !== null && rand() < 0.6 ? (rand() < 0.6 ? 1 : rand() < 0.75 ? 2 : 3) : null;
+    const id = `ticket-${i}`;
+    const day = iso(created).slice(0, 10);
+    tickets.push([
+      id, `CF-${day.replaceAll('-', '')}-${String(i).padStart(6, '0')}`, day, i, 'telegram', `chat-p${u}`, userIds(u), String(100000 + u), String(100000 + u), 'private', `用户${u}`,
+      'human', CATEGORIES[i % CATEGORIES.length], 'normal', resolved === null ? 'in_progress' : 'resolved', null, 1, id, iso(created + 3 * 86_400_000),
+      iso(created + 86_400_000), answered === null ? null : iso(answered), resolved === null ? null : iso(resolved), rating, rating === 3 ? 1 : 0, iso(created), iso(created),
+    ]);
+    if (rating !== null) events.push([`${id}:rated`, id, 'rated', 'user', JSON.stringify({ rating }), iso(resolved + 3_600_000)]);
+  }
+  await target.load({ users, chats, rows: (function* () { for (const m of messageRows(rand)) yield rowOf(m); })(), subscribers, notices, recipients, tickets, events });
 }
 
 async function sqliteTarget() {
@@ -119,7 +147,7 @@ async function sqliteTarget() {
   const path = join(dir, 'chunfeng.db');
   return {
     label: 'SQLite', url: `sqlite:${path}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-    async load({ users, chats, rows, subscribers, notices, recipients }) {
+    async load({ users, chats, rows, subscribers, notices, recipients, tickets, events }) {
       const { default: Sqlite } = await import('better-sqlite3');
       const db = new Sqlite(path);
       db.pragma('journal_mode = WAL');
@@ -140,6 +168,8 @@ async function sqliteTarget() {
       insert(`insert into subscribers (id, taxpayer_id, name, taxpayer_type, office, tags, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)`, subscribers.map((s) => [...s, s[6]]));
       insert(`insert into notices (id, title, text, audience, topics, reminders, state, targeted, created_at, sent_at) values (?, ?, '正文', '{}', '[]', '[]', 'sent', ${PER_NOTICE}, ?, ?)`, notices.map((n) => [...n, n[2]]));
       insert('insert into notice_recipients (notice_id, channel, channel_chat_id, subscriber_id, office, items, created_at, read_at, reminders_sent) values (?, ?, ?, ?, ?, ?, ?, ?, 0)', recipients);
+      insert(`insert into tickets (${TICKET_COLS.join(', ')}) values (${TICKET_COLS.map(() => '?').join(', ')})`, tickets);
+      insert(`insert into ticket_events (${EVENT_COLS.join(', ')}) values (${EVENT_COLS.map(() => '?').join(', ')})`, events);
       db.exec('analyze');
       db.close();
     },
@@ -151,7 +181,7 @@ async function postgresTarget(base) {
   const { url, drop } = await postgresSchema(base);
   return {
     label: 'PostgreSQL', url: url.toString(), cleanup: drop,
-    async load({ users, chats, rows, subscribers, notices, recipients }) {
+    async load({ users, chats, rows, subscribers, notices, recipients, tickets, events }) {
       const client = new pg.Client({ connectionString: url.toString() });
       await client.connect();
       // One statement per batch: arrays of each column, unnested into rows.
@@ -175,6 +205,9 @@ async function postgresTarget(base) {
         await insert('notices', ['id', 'title', 'created_at', 'sent_at', 'text', 'audience', 'topics', 'reminders', 'state', 'targeted'], [...Array(9).fill('text'), 'int4'],
           notices.map((n) => [...n, n[2], '正文', '{}', '[]', '[]', 'sent', PER_NOTICE]));
         await insert('notice_recipients', ['notice_id', 'channel', 'channel_chat_id', 'subscriber_id', 'office', 'items', 'created_at', 'read_at', 'reminders_sent'], [...Array(8).fill('text'), 'int4'], recipients.map((r) => [...r, 0]));
+        const ticketTypes = TICKET_COLS.map((c) => (['seq', 'version', 'rating', 'flagged'].includes(c) ? 'int4' : 'text'));
+        await insert('tickets', TICKET_COLS, ticketTypes, tickets);
+        await insert('ticket_events', EVENT_COLS, EVENT_COLS.map(() => 'text'), events);
         await client.query('vacuum analyze');
       } finally {
         await client.end();
@@ -190,7 +223,7 @@ const periods = [
 ];
 
 console.log(machineLine());
-console.log(`服务报告：${MESSAGES.toLocaleString('en')} 条消息（${WEEKS} 周，${USERS.toLocaleString('en')} 用户，${GROUPS} 个群），${(NOTICES * PER_NOTICE).toLocaleString('en')} 条通知送达；每个区间 ${RUNS} 次`);
+console.log(`服务报告：${MESSAGES.toLocaleString('en')} 条消息（${WEEKS} 周，${USERS.toLocaleString('en')} 用户，${GROUPS} 个群），${TICKETS.toLocaleString('en')} 张工单，${(NOTICES * PER_NOTICE).toLocaleString('en')} 条通知送达；每个区间 ${RUNS} 次`);
 const targets = [sqliteTarget];
 const pgUrl = process.env.BENCH_DATABASE_URL?.trim();
 if (pgUrl) targets.push(() => postgresTarget(pgUrl));
@@ -223,7 +256,7 @@ for (const make of targets) {
           times.push(performance.now() - t);
         }
         const stats = latencyStats(times);
-        table.push([`${target.label} ${label}`, report.questions.total.toLocaleString('en'), ms(stats.p50), ms(stats.max), verdict(stats.p50, TARGET_MS, `< ${TARGET_MS} ms`)]);
+        table.push([`${target.label} ${label}`, report.questions.total.toLocaleString('en'), report.tickets.total.toLocaleString('en'), ms(stats.p50), ms(stats.max), verdict(stats.p50, TARGET_MS, `< ${TARGET_MS} ms`)]);
         items.push({ label: `服务报告 ${target.label} ${label} p50`, value: ms(stats.p50), target: `< ${TARGET_MS} ms`, ok: stats.p50 < TARGET_MS });
       }
     } finally {
@@ -233,5 +266,5 @@ for (const make of targets) {
     await target.cleanup();
   }
 }
-printTable(['数据库 区间', '咨询量', 'p50', 'max', ''], table);
+printTable(['数据库 区间', '咨询量', '工单', 'p50', 'max', ''], table);
 summary('report', items);

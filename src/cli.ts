@@ -378,6 +378,7 @@ async function person(config: Config, args: string[]): Promise<number> {
 /** What each count of a deletion is, as a clerk reads it. */
 const DELETED_LABELS: Readonly<Record<string, string>> = {
   outbox: '待发消息', messages: '消息', suggestions: '待选建议', bindings: '绑定', topics: '订阅选择', codes: '绑定码记录', deliveries: '通知送达（去标识）', chats: '私聊', person: '用户',
+  tickets: '工单（保留，身份已替换）', redacted: '工单中本人的话（已抹去）',
 };
 
 async function main(argv: string[]): Promise<number> {

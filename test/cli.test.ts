@@ -53,7 +53,9 @@ function chunfeng(args: string[], env: Record<string, string> = {}, input = ''):
 }
 
 // Each test runs its own processes on its own files, so they run side by side (each start loads the dictionary).
-describe.concurrent('chunfeng', () => {
+// A test may start the command several times, each loading the index: on a busy machine that takes
+// longer than the default 20 s, while a hang still shows as a timeout.
+describe.concurrent('chunfeng', { timeout: 90_000 }, () => {
   describe('chunfeng ask', () => {
     it('--json prints one contract object per question, in order', async () => {
       const questions = ['发票弄丢了怎么处理', '你好', '留抵退税'];
@@ -81,7 +83,7 @@ describe.concurrent('chunfeng', () => {
       const next = async (): Promise<Record<string, unknown>> => {
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within 10 s while standard input is open; stderr: ${stderr}`)), 10_000);
+          timer = setTimeout(() => reject(new Error(`no answer within 30 s while standard input is open; stderr: ${stderr}`)), 30_000);
         });
         const { value, done } = await Promise.race([lines.next(), late]).finally(() => clearTimeout(timer));
         if (done) throw new Error(`output ended early; stderr: ${stderr}`);

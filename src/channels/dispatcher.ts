@@ -52,7 +52,7 @@ interface Lane {
   pausedUntil: number;
   /** When the next send may start (performance.now()): sends are spread over the tightest account window. */
   nextSlot: number;
-  /** The even gap between sends (ms): the tightest account window over its limit. */
+  /** The even gap between sends (ms): the tightest account budget's window over its limit, 1% more. */
   readonly gap: number;
   /** When the last send started (performance.now(): a monotonic clock, unlike Date). */
   lastStart: number;
@@ -68,6 +68,9 @@ interface Lane {
 
 /** Most ids one claim of offered rows looks up. */
 const MAX_OFFER = 64;
+
+/** Rows a lane may hold beyond its room for the replies an intake offers. */
+const REPLY_ROOM = 8;
 
 /** The store key of an account budget (one per rate: a key has one window). */
 function budgetKey(channel: Channel, rate: Rate): string {
@@ -120,7 +123,10 @@ export class Dispatcher {
     if (!limits) throw new Error(`渠道 ${adapter.channel} 没有发送限额，无法发送`);
     this.adapters.set(adapter.channel, adapter);
     if (!this.lanes.has(adapter.channel)) {
-      const gap = Math.min(...limits.account.map((r) => r.windowMs / r.limit));
+      // The even gap of the tightest budget, and 1% more: at exactly the even gap, the budget is
+      // taken a database round trip after the send's slot, so a late round trip now and then puts a
+      // 31st into a window of 30, which the budget refuses, and the row is claimed again.
+      const gap = Math.max(...limits.account.map((r) => r.windowMs / r.limit)) * 1.01;
       this.lanes.set(adapter.channel, {
         channel: adapter.channel, limits, active: 0, running: false, again: false, scheduled: false, heldUntil: 0, pausedUntil: 0, nextSlot: 0, gap, lastStart: 0, timer: null, timerAt: 0, offered: [], offering: false, more: true,
       });
@@ -224,7 +230,9 @@ export class Dispatcher {
     try {
       while (lane.offered.length > 0 && adapter && !this.stopped) {
         const now = this.now();
-        const free = this.room(lane) - lane.active;
+        // Offered rows are replies an intake has just queued: room is kept for them beyond a
+        // broadcast filling the lane, so a question asked mid-broadcast is not queued behind it.
+        const free = this.room(lane) + REPLY_ROOM - lane.active;
         if (now.getTime() < lane.heldUntil || free <= 0) {
           lane.offered = [];
           lane.more = true;
@@ -297,6 +305,9 @@ export class Dispatcher {
     for (const row of rows) {
       if (row.expiresAt && row.expiresAt <= now) this.finish(lane, row, { state: 'expired', error: '等待超过最长时限，不再发送' });
       else if (row.chatUnreachable && row.priority >= OUTBOX_PRIORITY.broadcast) this.finish(lane, row, { state: 'unreachable', error: '此前已无法发送到该会话，跳过', at: now });
+      // A reply goes in the next gap, before the broadcast rows already given slots: sendAt keeps
+      // the gap after the last send, and the budgets hold for it like for any other.
+      else if (row.priority < OUTBOX_PRIORITY.broadcast) this.track(this.sendAt(lane, adapter, row, 0));
       else {
         this.track(this.sendAt(lane, adapter, row, next - performance.now()));
         next += lane.gap * (lane.limits.jitter ? 0.5 + Math.random() : 1);

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { keepFinalDays } from '../report/service.js';
 import type { Store } from '../store/index.js';
 
 const DAY_MS = 24 * 3600_000;
@@ -15,11 +16,13 @@ export interface Retention {
 
 /**
  * Deletes what 个人信息保护法 says not to keep longer than needed: group chatter nobody addressed to
- * the bot after `chatterDays`, questions after `questionDays` when set. The hot board's finished
- * days are rolled up first, so its counts outlive the questions. Returns what was deleted.
+ * the bot after `chatterDays`, questions after `questionDays` when set. The hot board's and the
+ * service report's finished days are rolled up first, so their counts outlive the questions.
+ * Returns what was deleted.
  */
 export async function applyRetention(store: Store, retention: Retention, now = new Date()): Promise<{ chatter: number; questions: number }> {
   await store.insight.rollUp(now);
+  await keepFinalDays(store, now);
   const chatter = await store.insight.deleteChatter(new Date(now.getTime() - retention.chatterDays * DAY_MS));
   const questions = retention.questionDays > 0 ? await store.insight.deleteQuestions(new Date(now.getTime() - retention.questionDays * DAY_MS)) : 0;
   return { chatter, questions };

@@ -44,6 +44,19 @@ const accounts: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: { summary: '全部账号（仅管理员），按创建时间先后', tags: ['账号'], security: BEARER, response: { 200: Type.Object({ accounts: Type.Array(AccountSchema) }), ...REFUSALS } },
   }, async () => ({ accounts: (await store.accounts.list()).map(toJson) }));
 
+  // Who a ticket can be transferred to: agents need it, and may not read the full account list.
+  fastify.get('/api/agents', {
+    preHandler: fastify.authorize(['agent']),
+    schema: {
+      summary: '可以接手工单的账号（在用的坐席和管理员），按创建时间先后',
+      tags: ['账号'],
+      security: BEARER,
+      response: { 200: Type.Object({ agents: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: Role })) }), ...REFUSALS },
+    },
+  }, async () => ({
+    agents: (await store.accounts.list()).filter((a) => a.disabledAt === null && a.role !== 'staff').map((a) => ({ id: a.id, name: a.name, role: a.role })),
+  }));
+
   fastify.post('/api/accounts', {
     preHandler: adminOnly,
     schema: {

@@ -124,8 +124,11 @@ export function inboxCount(db: Kysely<Database>): InboxCount {
 
 /** Days counted live rather than rolled up: today and yesterday (a late webhook retry can still add to yesterday). */
 const LIVE_DAYS = 2;
-/** Rows deleted per statement by retention, so no delete holds the tables for long. */
-const DELETE_BATCH = 5_000;
+/**
+ * Rows deleted per statement by retention, with a turn of the event loop between statements: a
+ * SQLite delete runs on this thread, and a first run over months of chatter must not hold requests.
+ */
+const DELETE_BATCH = 1_000;
 
 const num = (v: unknown): number => Number(v ?? 0);
 
@@ -202,6 +205,7 @@ export function insightRepository(db: Kysely<Database>, together: Together): Ins
       const n = num(result.numDeletedRows);
       total += n;
       if (n < DELETE_BATCH) return total;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   };
 
@@ -239,13 +243,15 @@ export function insightRepository(db: Kysely<Database>, together: Together): Ins
     },
 
     async boardMessages(entryId, filter, limit) {
+      // Ordered by time alone, so messages_topic_time (entry_id, created_at) yields the newest first and
+      // the scan stops at `limit`; a tie-break on id would make PostgreSQL read the whole period and sort it.
       const { rows } = await sql<{ id: string; channel: string; chat_id: string; title: string | null; text: string; score: number | null; created_at: string }>`
         select m.id, m.channel, m.chat_id, c.title, m.text, m.score, m.created_at
         from messages m join chats c on c.id = m.chat_id
         where m.answered = 1 and m.entry_id = ${entryId} and m.created_at >= ${toStored(filter.range.from)} and m.created_at < ${toStored(filter.range.to)}
           ${filter.chatId ? sql`and m.chat_id = ${filter.chatId}` : sql``}
           ${filter.office ? sql`and ${inOffice(filter.office)}` : sql``}
-        order by m.created_at desc, m.id desc
+        order by m.created_at desc
         limit ${limit}`.execute(db);
       return rows.map((r) => ({ id: r.id, channel: r.channel, chatId: r.chat_id, chatTitle: r.title, text: r.text, score: r.score, at: fromStored(r.created_at) }));
     },

@@ -48,6 +48,23 @@ describe('accounts over HTTP', () => {
     expect(logLines.join('')).not.toContain(created.token);
   });
 
+  it('GET /api/agents lists who can take a ticket: agents and admins in use, for an agent too, not for staff', async () => {
+    const agent = await create('钱工', 'agent');
+    const gone = await create('孙工', 'agent');
+    const staff = await create('周科长', 'staff');
+    expect((await call(app, 'POST', `/api/accounts/${gone.id}/disable`, ADMIN)).statusCode).toBe(200);
+    const res = await call(app, 'GET', '/api/agents', agent.token);
+    expect(res.statusCode, res.body).toBe(200);
+    const { agents } = res.json() as { agents: { id: string; name: string; role: string }[] };
+    expect(agents).toContainEqual({ id: agent.id, name: '钱工', role: 'agent' });
+    expect(agents).toContainEqual({ id: 'admin', name: '管理员', role: 'admin' });
+    expect(agents.map((a) => a.id)).not.toContain(gone.id);
+    expect(agents.map((a) => a.id)).not.toContain(staff.id);
+    expect(res.body).not.toContain('token');
+    expect((await call(app, 'GET', '/api/agents', staff.token)).statusCode).toBe(403);
+    expect((await call(app, 'GET', '/api/agents', null)).statusCode).toBe(401);
+  });
+
   it('GET /api/me answers the admin too', async () => {
     expect((await call(app, 'GET', '/api/me', ADMIN)).json()).toMatchObject({ id: 'admin', name: '管理员', role: 'admin' });
   });

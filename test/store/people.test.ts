@@ -5,7 +5,8 @@ import { OUTBOX_PRIORITY } from '../../src/store/index.js';
 import { subjectHash } from '../../src/store/people.js';
 import { BOTH_DATABASES } from '../helpers/databases.js';
 import { uscc } from '../helpers/taxpayers.js';
-import { eachTestStore } from '../helpers/store.js';
+import { eachTestStore, insertTicket, insertTicketEvent } from '../helpers/store.js';
+import { REDACTED } from '../../src/store/migrations.js';
 
 const T0 = new Date('2026-11-23T01:00:00.000Z');
 const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 60_000);
@@ -67,7 +68,7 @@ describe.each(BOTH_DATABASES)("a person's data on request ($label)", ({ pg: onPg
     expect(data?.deliveries).toEqual([expect.objectContaining({ title: '申报提醒', chatId: '523456789', readAt: at(7).toISOString() })]);
     expect(await db.store.people.requests(10)).toEqual([{
       id: expect.any(String), kind: 'export', channel: 'telegram', subjectHint: '52*****89', actor: 'account:a1', note: '申请 2026-001',
-      counts: { messages: 4, chats: 2, bindings: 1, topics: 1, codes: 0, deliveries: 1 }, at: at(10),
+      counts: { messages: 4, chats: 2, bindings: 1, topics: 1, codes: 0, deliveries: 1, tickets: 0 }, at: at(10),
     }]);
     expect(await db.store.people.export({ channel: 'wechat', userId: '523456789' }, { actor: 'cli:root' })).toBeNull();
     expect(await db.store.people.requests(10)).toHaveLength(1);
@@ -93,6 +94,42 @@ describe.each(BOTH_DATABASES)("a person's data on request ($label)", ({ pg: onPg
     expect(stored[0]?.subject_hash).toBe(subjectHash(WANG));
     // Deleting again finds nobody.
     expect(await db.store.people.delete(WANG, { actor: 'cli:clerk' })).toBeNull();
+  });
+
+  test('their ticket stays, with its audit rows, but names a stand-in and keeps none of their words', async () => {
+    await seed();
+    const wang = await db.store.identities.upsertUser({ channel: 'telegram', channelUserId: '523456789' });
+    const privateId = await db.store.identities.upsertChat({ channel: 'telegram', channelChatId: '523456789', kind: 'private' });
+    const [asked] = (await db.store.messages.recent(privateId, 10)).filter((m) => m.direction === 'in');
+    await insertTicket(db.raw, {
+      id: 't1', number: 'CF-20261123-0001', chatId: privateId, userId: wang, channelChatId: '523456789', channelUserId: '523456789', createdAt: at(8),
+      state: 'followed_up', rating: 3, ratingComment: '我的电话 13812345678 没人回',
+    });
+    const said = (id: string, sender: 'user' | 'agent', text: string, messageId: string | null, transcript: number) => db.raw.insertInto('ticket_messages')
+      .values({ id, ticket_id: 't1', sender, account_id: null, message_id: messageId, transcript, text, at: at(9).toISOString() }).execute();
+    await said('tm1', 'user', asked?.text ?? '', asked?.id ?? null, 1);
+    await said('tm2', 'agent', '您好，已为您核实', null, 0);
+    await insertTicketEvent(db.raw, 't1', 'rated', 'user', at(10), { rating: 3, comment: '我的电话 13812345678 没人回' });
+    await insertTicketEvent(db.raw, 't1', 'claimed', 'acc-1', at(9), { account: 'acc-1' });
+
+    expect((await db.store.people.export(WANG, { actor: 'cli:clerk' }))?.tickets).toEqual([expect.objectContaining({
+      number: 'CF-20261123-0001', ratingComment: '我的电话 13812345678 没人回', messages: [{ from: 'user', text: '我的手机 13812345678 怎么绑定', at: at(9).toISOString() }, { from: 'agent', text: '您好，已为您核实', at: at(9).toISOString() }],
+    })]);
+    const counts = await db.store.people.delete(WANG, { actor: 'cli:clerk', note: '申请', now: at(20) });
+    expect(counts).toMatchObject({ tickets: 1, redacted: 1, messages: 4, person: 1 });
+    const ticket = await db.raw.selectFrom('tickets').selectAll().where('id', '=', 't1').executeTakeFirstOrThrow();
+    expect(ticket).toMatchObject({ number: 'CF-20261123-0001', rating: 3, rating_comment: null, user_name: null });
+    expect(ticket.channel_user_id.startsWith('已删除:')).toBe(true);
+    expect(ticket.channel_chat_id).toBe(ticket.channel_user_id);
+    const messages = await db.raw.selectFrom('ticket_messages').select(['id', 'text', 'message_id']).orderBy('id').execute();
+    expect(messages).toEqual([{ id: 'tm1', text: REDACTED, message_id: null }, { id: 'tm2', text: '您好，已为您核实', message_id: null }]);
+    const events = await db.raw.selectFrom('ticket_events').select(['type', 'actor', 'data']).orderBy('at').execute();
+    expect(events).toEqual([{ type: 'claimed', actor: 'acc-1', data: '{"account":"acc-1"}' }, { type: 'rated', actor: 'user', data: '{"rating":3}' }]);
+    expect(JSON.stringify({ ticket, messages, events })).not.toMatch(/523456789|13812345678/);
+    // The audit trail is still append-only for everything else.
+    await expect(db.raw.updateTable('ticket_messages').set({ text: '改过' }).where('id', '=', 'tm2').execute()).rejects.toThrow(/只能追加/);
+    await expect(db.raw.updateTable('ticket_events').set({ data: '{}' }).where('type', '=', 'claimed').execute()).rejects.toThrow(/只能追加/);
+    await expect(db.raw.deleteFrom('ticket_messages').where('id', '=', 'tm1').execute()).rejects.toThrow(/只能追加/);
   });
 
   test('finds people by part of their name or their exact id', async () => {

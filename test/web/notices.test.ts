@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeTelegramApi } from '../fakes/telegram-api.js';
 import { removeDir, tempDir } from '../helpers/knowledge.js';
 import { residentId, uscc } from '../helpers/taxpayers.js';
 import { CHROMIUM_NOTE, HAS_CHROMIUM, browserSuite, callApi } from './browser.js';
@@ -154,5 +155,59 @@ describe.skipIf(!HAS_CHROMIUM)(`the console's notice pages in chromium${CHROMIUM
     await expect(row.innerText()).resolves.toMatch(/政策包 2 条\s+草稿\s+4 个聊天\s+留抵退税、优惠\s+赵科长/);
     await page.locator('.el-loading-mask').waitFor({ state: 'detached' });
     await shot('console-notices');
+  });
+});
+
+describe.skipIf(!HAS_CHROMIUM)(`sending a notice from the console in chromium${CHROMIUM_NOTE}`, () => {
+  // The app sends through a fake Bot API, started before the app (hooks run in this order).
+  const env: Record<string, string> = { ADMIN_TOKEN: ADMIN };
+  let telegram: FakeTelegramApi;
+  beforeAll(async () => {
+    telegram = await FakeTelegramApi.start();
+    Object.assign(env, { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_WEBHOOK_SECRET: 'browser-test-secret' });
+  });
+  afterAll(() => telegram.close());
+  const suite = browserSuite(env);
+  const { api, staffToken, signIn } = helpers(suite);
+
+  it('sends a draft after a confirmation, shows the progress, then the read rate by office as a chart, and downloads the CSV', async () => {
+    const token = await staffToken('钱科长');
+    const linked = PROFILES.map((p, i) => ({ ...p, chats: [{ channel: 'telegram', chatId: String(61_000 + i) }] }));
+    expect((await api('POST', '/api/subscribers', token, linked)).json).toMatchObject({ upserted: 5, errors: [] });
+    const { json } = await api('POST', '/api/notices', token, { title: '个人所得税汇算清缴提醒', text: '请在规定期限内完成汇算。', audience: {} });
+    const id = json.id as string;
+
+    const { page, shot } = await suite.open(`/console/notices/${id}`);
+    await signIn(page, token);
+    await page.waitForURL(`**/console/notices/${id}`);
+    await page.locator('[data-test="send-notice"]').click();
+    const confirm = page.getByRole('dialog', { name: '确定发送“个人所得税汇算清缴提醒”吗？' });
+    await expect(confirm.innerText()).resolves.toContain('将按现在的纳税人档案发给 5 个聊天（5 户）');
+    await confirm.getByRole('button', { name: '发送' }).click();
+
+    await expect.poll(() => page.locator('[data-test="progress-text"]').innerText(), { timeout: 15_000 }).toBe('已发送 5 / 5，失败 0，无法送达 0');
+    await expect(page.locator('[data-test="notice-state"]').innerText()).resolves.toBe('已开始发送（通知 1）');
+    expect(telegram.delivered.map((m) => m.chat.id).sort()).toEqual([61_000, 61_001, 61_002, 61_003, 61_004]);
+    await shot('console-notice-sent');
+
+    // Three taxpayers confirm reading: two of 第一分局's two, one of 第二分局's three.
+    const { store } = suite.server().app;
+    for (const chat of ['61000', '61001', '61002']) await store.delivery.markRead(id, { channel: 'telegram', chatId: chat }, 'button');
+    await page.reload();
+    await expect.poll(() => page.locator('[data-test="read-rate"]').innerText()).toBe('60.0%');
+    const offices = await page.locator('[data-test="by-office"] .el-table__body tr').allInnerTexts();
+    expect(offices.map((r) => r.replace(/\s+/g, ' ').trim())).toEqual(['第一分局 2 2 0 0 2 100.0%', '第二分局 3 3 0 0 1 33.3%']);
+    const chart = page.locator('[data-test="read-rate-chart"]');
+    await expect(chart.getAttribute('aria-label')).resolves.toBe('按分局的阅读率：第一分局 100.0%，第二分局 33.3%');
+    await expect(chart.locator('canvas').count()).resolves.toBe(1);
+    await chart.scrollIntoViewIfNeeded();
+    await shot('console-notice-report');
+
+    const download = page.waitForEvent('download');
+    await page.locator('[data-test="download-report"]').click();
+    const file = await (await download).path();
+    const csv = readFileSync(file, 'utf8');
+    expect(csv.startsWith('\uFEFF纳税人识别号,名称,主管分局')).toBe(true);
+    expect(csv).toContain(`${uscc(1)},济南历下精密制造有限公司,第一分局,Telegram,61000,,已发送,`);
   });
 });

@@ -176,6 +176,33 @@ describe.skipIf(!HAS_CHROMIUM)(`the ticket console in chromium, tickets opened t
     await transcript(w.page).locator('[data-from="user"]', { hasText: '还需要准备什么材料' }).waitFor();
   });
 
+  it('marks a reply the chat refused, and queues it again on 重发', async () => {
+    const bai = await agent('白工');
+    const xu = taxpayer('许女士');
+    await say(xu, '转人工');
+    const number = /CF-\d{8}-\d{4}/.exec(await botSaid(xu.id, /CF-\d{8}-\d{4}/))?.[0] as string;
+    expect((await callApi(suite.server(), 'POST', `/api/tickets/${number}/claim`, bai.token)).status).toBe(200);
+
+    const w = await suite.open('/console/');
+    await signIn(w.page, bai.token);
+    await w.page.locator('[data-test="tab-mine"]').click();
+    await openTicket(w, number);
+    // Telegram refuses the next message outright (a 400 is not retried).
+    telegram.fail('sendMessage', { code: 400, description: 'Bad Request: chat not found' });
+    await w.page.getByLabel('回复内容').fill('请问您方便电话联系吗？');
+    await w.page.locator('[data-test="send-reply"]').click();
+    const line = transcript(w.page).locator('[data-from="agent"]', { hasText: '请问您方便电话联系吗？' });
+    await line.locator('[data-test="delivery"]', { hasText: '发送失败' }).waitFor({ timeout: 15_000 });
+    await w.shot('tickets-undelivered');
+
+    telegram.clearFailures();
+    await line.locator('[data-test="resend"]').click();
+    await botSaid(xu.id, '请问您方便电话联系吗？');
+    // The new attempt is a message of its own, delivered: its mark goes.
+    await expect.poll(() => transcript(w.page).locator('[data-from="agent"]', { hasText: '请问您方便电话联系吗？' }).count()).toBe(2);
+    await expect.poll(() => transcript(w.page).locator('[data-from="agent"]').last().locator('[data-test="delivery"]').count(), { timeout: 10_000 }).toBe(0);
+  });
+
   it('lists an overdue ticket first, in red, with the working days it is late', async () => {
     const feng = await agent('冯工');
     const ma = taxpayer('马先生');

@@ -103,3 +103,8 @@ export function formatMinutes(minutes: number | null): string {
 export function formatHourSpan(hour: number): string {
   return `${String(hour).padStart(2, '0')}:00-${String(hour + 1).padStart(2, '0')}:00`;
 }
+
+/** How a notice's state reads in the console. */
+export function noticeState(state: string): string {
+  return ({ draft: '草稿', sending: '正在排队', queued: '已开始发送' } as Record<string, string>)[state] ?? state;
+}

@@ -155,7 +155,10 @@ export interface NoticeSummary {
   readonly id: string;
   readonly title: string;
   readonly kind: 'notice' | 'pack';
+  /** draft 草稿, sending 正在排队, queued 已全部排队（进度见报告）. */
   readonly state: string;
+  /** Given when sending starts (已读 12). */
+  readonly number: number | null;
   readonly targeted: number;
   readonly topics: string[];
   readonly itemCount: number;
@@ -170,6 +173,31 @@ export interface NoticeDetail extends Omit<NoticeSummary, 'itemCount'> {
   readonly reminders: Reminder[];
   readonly items: { readonly entryId: string; readonly title: string; readonly category: string; readonly body: string; readonly sources: string[]; readonly audience: Audience }[];
   readonly preview: Preview;
+}
+
+/** Delivery and read figures of a group of recipients. */
+export interface DeliveryCounts {
+  readonly targeted: number;
+  readonly sent: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly unreachable: number;
+  readonly read: number;
+  readonly readRate: number;
+}
+
+/** GET /api/notices/:id/report. */
+export interface NoticeReport extends DeliveryCounts {
+  readonly id: string;
+  readonly number: number | null;
+  readonly title: string;
+  readonly state: string;
+  readonly sentAt: string | null;
+  readonly pending: number;
+  readonly byOffice: (DeliveryCounts & { readonly office: string | null })[];
+  readonly items: { readonly entryId: string; readonly title: string; readonly recipients: number }[];
+  readonly reminders: { readonly round: number; readonly afterHours: number; readonly startedAt: string; readonly recipients: number; readonly finishedAt: string | null }[];
+  readonly deferred: { readonly count: number; readonly until: string | null };
 }
 
 /** Where a ticket stands: 已登记 → 已分派 → 处理中 → 已答复 → 已回访 → 已归档. */

@@ -32,6 +32,7 @@ export interface KeyCount {
 export interface QuestionGroup {
   /** Stable while the group's most asked key stays the same: the hash of that key. */
   readonly id: string;
+  /** Most asked first. */
   readonly keys: string[];
   readonly count: number;
   readonly firstAt: Date;
@@ -40,12 +41,6 @@ export interface QuestionGroup {
 
 /** Two keys are the same question when they share at least this part of their words (Jaccard). */
 export const SIMILARITY = 0.5;
-
-function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
-  let shared = 0;
-  for (const w of a) if (b.has(w)) shared++;
-  return shared / (a.size + b.size - shared);
-}
 
 /** 32-bit FNV-1a of a text's UTF-16 units, from `seed`. */
 function fnv(text: string, seed: number): number {
@@ -69,32 +64,48 @@ function prefixLength(size: number): number {
  * to (at least {@link SIMILARITY}), or leads a new one. Candidates are found by prefix filtering:
  * with words ordered rarest first, two sets that similar always share a word among their first few,
  * so each key is compared only with the groups indexed under those words, and common words (发票)
- * never make every key meet every group. Groups come out largest first, then newest.
+ * never make every key meet every group. Words are numbered once and the key being placed is marked
+ * in one array, so a comparison is a few array reads. Groups come out largest first, then newest.
  */
 export function groupQuestions(keys: readonly KeyCount[]): QuestionGroup[] {
-  const frequency = new Map<string, number>();
-  const wordsOf = new Map<string, string[]>();
-  for (const k of keys) {
-    const words = [...new Set(k.key.split(' '))];
-    wordsOf.set(k.key, words);
-    for (const w of words) frequency.set(w, (frequency.get(w) ?? 0) + 1);
-  }
-  const rarestFirst = (a: string, b: string): number => (frequency.get(a) ?? 0) - (frequency.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0);
-  const sorted = [...keys].sort((a, b) => b.count - a.count || b.lastAt.getTime() - a.lastAt.getTime() || (a.key < b.key ? -1 : 1));
-  const groups: { lead: Set<string>; members: KeyCount[] }[] = [];
-  const byWord = new Map<string, number[]>();
-  for (const k of sorted) {
-    const words = (wordsOf.get(k.key) as string[]).sort(rarestFirst);
-    const set = new Set(words);
-    const prefix = words.slice(0, prefixLength(words.length));
+  const ids = new Map<string, number>();
+  const frequency: number[] = [];
+  const wordsOf = keys.map((k) => Int32Array.from(new Set(k.key.split(' ')), (w) => {
+    let id = ids.get(w);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(w, id);
+      frequency.push(0);
+    }
+    frequency[id] = (frequency[id] as number) + 1;
+    return id;
+  }));
+  for (const words of wordsOf) words.sort((a, b) => (frequency[a] as number) - (frequency[b] as number) || a - b);
+  const order = keys.map((_, i) => i).sort((a, b) => {
+    const x = keys[a] as KeyCount;
+    const y = keys[b] as KeyCount;
+    return y.count - x.count || y.lastAt.getTime() - x.lastAt.getTime() || (x.key < y.key ? -1 : 1);
+  });
+  const leads: Int32Array[] = [];
+  const members: number[][] = [];
+  const byWord = new Map<number, number[]>();
+  // seen[g] === k + 1: group g was compared with key k already; mark[w] === k + 1: key k has word w.
+  const seen: number[] = [];
+  const mark = new Int32Array(ids.size);
+  for (const k of order) {
+    const words = wordsOf[k] as Int32Array;
+    for (const w of words) mark[w] = k + 1;
+    const prefix = prefixLength(words.length);
     let best = -1;
     let bestScore = SIMILARITY;
-    const seen = new Set<number>();
-    for (const w of prefix) {
-      for (const g of byWord.get(w) ?? []) {
-        if (seen.has(g)) continue;
-        seen.add(g);
-        const score = jaccard(set, (groups[g] as { lead: Set<string> }).lead);
+    for (let p = 0; p < prefix; p++) {
+      for (const g of byWord.get(words[p] as number) ?? []) {
+        if (seen[g] === k + 1) continue;
+        seen[g] = k + 1;
+        const lead = leads[g] as Int32Array;
+        let shared = 0;
+        for (const w of lead) if (mark[w] === k + 1) shared++;
+        const score = shared / (words.length + lead.length - shared);
         if (score >= bestScore) {
           bestScore = score;
           best = g;
@@ -102,24 +113,29 @@ export function groupQuestions(keys: readonly KeyCount[]): QuestionGroup[] {
       }
     }
     if (best >= 0) {
-      (groups[best] as { members: KeyCount[] }).members.push(k);
+      (members[best] as number[]).push(k);
       continue;
     }
-    const index = groups.push({ lead: set, members: [k] }) - 1;
-    for (const w of prefix) {
-      const list = byWord.get(w);
-      if (list) list.push(index);
-      else byWord.set(w, [index]);
+    const g = leads.push(words) - 1;
+    members.push([k]);
+    seen.push(0);
+    for (let p = 0; p < prefix; p++) {
+      const list = byWord.get(words[p] as number);
+      if (list) list.push(g);
+      else byWord.set(words[p] as number, [g]);
     }
   }
-  return groups
-    .map(({ members }) => ({
-      id: groupId((members[0] as KeyCount).key),
-      keys: members.map((m) => m.key),
-      count: members.reduce((n, m) => n + m.count, 0),
-      firstAt: new Date(members.reduce((t, m) => Math.min(t, m.firstAt.getTime()), Infinity)),
-      lastAt: new Date(members.reduce((t, m) => Math.max(t, m.lastAt.getTime()), -Infinity)),
-    }))
+  return members
+    .map((m) => {
+      const group = m.map((i) => keys[i] as KeyCount);
+      return {
+        id: groupId((group[0] as KeyCount).key),
+        keys: group.map((k) => k.key),
+        count: group.reduce((n, k) => n + k.count, 0),
+        firstAt: new Date(group.reduce((t, k) => Math.min(t, k.firstAt.getTime()), Infinity)),
+        lastAt: new Date(group.reduce((t, k) => Math.max(t, k.lastAt.getTime()), -Infinity)),
+      };
+    })
     .sort((a, b) => b.count - a.count || b.lastAt.getTime() - a.lastAt.getTime() || (a.id < b.id ? -1 : 1));
 }
 

@@ -1,6 +1,6 @@
 import { reactive } from 'vue';
 import type { Account, Ticket, TicketDetail } from '../../types';
-import { call, session } from '../session';
+import { call } from '../session';
 
 /** The tickets routes of contracts.md, as the pages call them. */
 
@@ -35,12 +35,19 @@ export function takeOver(of: Pick<Ticket, 'channel' | 'chatId' | 'userId'>): Pro
 }
 
 /** The accounts a ticket can be transferred to (agents and admins in use), once known. */
-export const colleagues = reactive<{ list: Account[]; known: boolean }>({ list: [], known: false });
+export const colleagues = reactive<{ list: Colleague[]; known: boolean; failed: boolean }>({ list: [], known: false, failed: false });
 
-/** Learns who a ticket can go to: GET /api/accounts, which only admins may call for now. */
+/** An account a ticket can go to, as GET /api/agents lists it. */
+export type Colleague = Pick<Account, 'id' | 'name' | 'role'>;
+
+/** Learns who a ticket can go to: GET /api/agents. */
 export async function loadColleagues(): Promise<void> {
-  if (colleagues.known || session.me?.role !== 'admin') return;
-  const { accounts } = await call<{ accounts: Account[] }>('/api/accounts');
-  colleagues.list = accounts.filter((a) => a.disabledAt === null && a.role !== 'staff');
-  colleagues.known = true;
+  if (colleagues.known) return;
+  try {
+    colleagues.list = (await call<{ agents: Colleague[] }>('/api/agents')).agents;
+    colleagues.known = true;
+    colleagues.failed = false;
+  } catch {
+    colleagues.failed = true;
+  }
 }
