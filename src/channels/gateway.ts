@@ -4,6 +4,9 @@ import type { SearchIndex, Suggestion } from '../core/search/index.js';
 import { address } from '../core/conversation/addressing.js';
 import { decide, quoteReply, type Decision } from '../core/conversation/dialog.js';
 import { ackReply, beijingTime, decideAck, readAck, readButtonNotice, type ReadAck } from '../core/notices/delivery.js';
+import { BIND_HELP, bindReply, choiceReply, readChatCommand, topicsReply, unknownTopicReply, type ChatCommand } from '../core/notices/commands.js';
+import { ALL_TOPICS } from '../core/notices/topics.js';
+import { knowledgeTopics } from '../notices/plan.js';
 import { FLOOD_WARNING, type OfficeContact } from '../core/conversation/format.js';
 import { cleanInbound } from '../core/conversation/inbound.js';
 import { PICKED } from '../core/report/figures.js';
@@ -128,6 +131,7 @@ export class Gateway {
     const addressing = address(msg, botNames);
     const addressed = addressing !== null;
     const ack = addressing ? readAck(addressing.question) : null;
+    const command = addressing && !ack ? readChatCommand(addressing.question) : null;
     const [chatId, userId, pendingIds, early, requester] = await settled([
       this.identity(`chat\0${msg.channel}\0${msg.chatId}`, () =>
         store.identities.upsertChat({ channel: msg.channel, channelChatId: msg.chatId, kind: msg.chatKind }, received)),
@@ -143,7 +147,7 @@ export class Gateway {
     const giveBack = (): Promise<void> =>
       early !== null || late !== null ? store.budget.release(floodKey, this.flood.windowMs, received).catch(() => undefined) : Promise.resolve();
     try {
-      const step = addressing && requester && !ack ? ticketStep(addressing.question, requester, received, this.opts.tickets().rules) : null;
+      const step = addressing && requester && !ack && !command ? ticketStep(addressing.question, requester, received, this.opts.tickets().rules) : null;
       if (step && requester) {
         await this.ticketTurn(adapter, msg, step, requester, { chatId, userId, text: addressing?.question ?? msg.text }, received);
         return;
@@ -153,8 +157,9 @@ export class Gateway {
         const entry = index.entry(id);
         return entry ? [{ id, title: entry.title, score: 0 }] : [];
       });
-      const decision: Decision = ack && addressing
-        ? { kind: 'reply', topic: 'receipt', question: addressing.question, messages: quoteReply(msg, await this.receipt(msg, ack, received), adapter.maxLength), answer: null, offer: null }
+      const noticeReply = ack ? await this.receipt(msg, ack, received) : command ? await this.chatCommand(msg, command, received) : null;
+      const decision: Decision = noticeReply !== null && addressing
+        ? { kind: 'reply', topic: ack ? 'receipt' : 'subscription', question: addressing.question, messages: quoteReply(msg, noticeReply, adapter.maxLength), answer: null, offer: null }
         : decide(
           msg,
           { botNames, pendingSuggestions: pending.length > 0 ? pending : null, office: this.opts.office, channelLimit: adapter.maxLength, lookup: (id) => index.answerFor(id, msg.text, received) },
@@ -267,6 +272,27 @@ export class Gateway {
     }
     this.opts.metrics.tickets.inc({ channel: msg.channel, step: step.kind });
     this.opts.queued?.(msg.channel, result.outboxIds);
+  }
+
+  /**
+   * 绑定 123456, 订阅 / 退订 a topic, 我的订阅: stored at once, answered in the chat. Topics are the
+   * knowledge categories that can go into a notice; anything else is answered with the list.
+   */
+  private async chatCommand(msg: InboundMessage, command: ChatCommand, at: Date): Promise<string> {
+    const { store } = this.opts;
+    const chat = { channel: msg.channel as 'telegram' | 'wechat', chatId: msg.chatId };
+    if (command.kind === 'bind') {
+      if (command.code === null) return BIND_HELP;
+      const outcome = await store.bindings.redeem(command.code, chat, at);
+      this.opts.log.info({ channel: msg.channel, outcome: outcome.ok ? 'linked' : outcome.reason }, '绑定码');
+      return bindReply(outcome, beijingTime);
+    }
+    const topics = knowledgeTopics(this.opts.index(), at);
+    if (command.kind === 'topics') return topicsReply(await store.subscribers.topics(chat), topics);
+    if (command.kind === 'subscribe' && (command.topic === null || !topics.includes(command.topic))) return unknownTopicReply(command.topic, topics);
+    if (command.kind === 'unsubscribe' && command.topic !== null && !topics.includes(command.topic)) return unknownTopicReply(command.topic, topics);
+    await store.subscribers.setTopic(chat, command.topic ?? ALL_TOPICS, command.kind === 'subscribe', at);
+    return choiceReply(command);
   }
 
   /**

@@ -24,7 +24,7 @@ export interface DialogContext {
 }
 
 /** What a reply was about: the ranking of hot questions and the unanswered inbox are built from it. */
-export type Topic = 'answer' | 'suggest' | 'no_match' | 'greeting' | 'help' | 'human' | 'pick' | 'media' | 'receipt';
+export type Topic = 'answer' | 'suggest' | 'no_match' | 'greeting' | 'help' | 'human' | 'pick' | 'media' | 'receipt' | 'subscription';
 
 /** A reply to send, and what to remember and store with it. */
 export interface Reply {
