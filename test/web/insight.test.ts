@@ -52,7 +52,7 @@ describe.skipIf(!HAS_CHROMIUM)(`the console's 热搜榜 and 待解答 in chromiu
     const { page, shot } = await suite.open('/console/hot');
     await signIn(page, token);
     await page.waitForURL('**/console/hot');
-    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '纳税人', '通知', '热搜榜', '待解答']);
+    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '纳税人', '通知', '热搜榜', '待解答', '服务报告', '个人信息']);
     await page.locator('[data-test="hot-chart"] canvas').waitFor();
     await page.locator('[data-test="period"]').getByText('日').click();
     const rows = page.locator('[data-test="hot-table"] .el-table__body tr');

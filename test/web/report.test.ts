@@ -48,7 +48,7 @@ describe.skipIf(!HAS_CHROMIUM)(`the console's service report and personal data p
     const { page, shot } = await suite.open('/console/report?week=2026-W48');
     await signIn(page, token);
     await page.waitForURL('**/console/report?week=2026-W48');
-    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '纳税人', '通知', '服务报告', '个人信息']);
+    await expect(page.getByRole('menuitem').allInnerTexts()).resolves.toEqual(['首页', '纳税人', '通知', '热搜榜', '待解答', '服务报告', '个人信息']);
     const tiles = page.locator('[data-test="report-tiles"]');
     await tiles.getByText('咨询量').waitFor();
     // 35 messages: 32 questions (the 3 picks answer offers), 7 offers of which 3 were picked from.
