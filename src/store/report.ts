@@ -140,22 +140,22 @@ export function reportRepository(db: Kysely<Database>, together: Together): Repo
         .union(inRange('resolved_at', from))
         .union(db.selectFrom('tickets').select(columns).where('id', 'in', db.selectFrom('ticket_events').select('ticket_id').where('type', '=', 'rated').where('at', '>=', from).where('at', '<', to)))
         .execute();
-      // The last rating of each rated ticket, and for a 不满意 the first action of a person after it.
-      const rated = rows.filter((r) => r.rating !== null).map((r) => r.id);
-      const events = (await Promise.all(Array.from({ length: Math.ceil(rated.length / ID_CHUNK) }, (_, i) => db
+      // Ratings given in the period (one index range), and for each 不满意 the first action of a person after it.
+      const given = await db.selectFrom('ticket_events').select(['ticket_id', 'at']).where('type', '=', 'rated').where('at', '>=', from).where('at', '<', to).orderBy('at').execute();
+      const ratedAt = new Map(given.map((e) => [e.ticket_id, e.at]));
+      const unhappy = rows.filter((r) => Number(r.rating) === 3 && ratedAt.has(r.id)).map((r) => r.id);
+      const actions = (await Promise.all(Array.from({ length: Math.ceil(unhappy.length / ID_CHUNK) }, (_, i) => db
         .selectFrom('ticket_events')
-        .select(['ticket_id', 'type', 'actor', 'at'])
-        .where('ticket_id', 'in', rated.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK))
-        .where((eb) => eb.or([eb('type', '=', 'rated'), eb('actor', 'not in', ['user', 'system'])]))
+        .select(['ticket_id', 'actor', 'at'])
+        .where('ticket_id', 'in', unhappy.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK))
+        .where('actor', 'not in', ['user', 'system'])
         .orderBy('at')
         .orderBy('id')
         .execute()))).flat();
-      const ratedAt = new Map<string, string>();
-      for (const e of events) if (e.type === 'rated') ratedAt.set(e.ticket_id, e.at);
       const followUp = new Map<string, { at: string; actor: string }>();
-      for (const e of events) {
+      for (const e of actions) {
         const after = ratedAt.get(e.ticket_id);
-        if (e.type !== 'rated' && after !== undefined && e.at > after && !followUp.has(e.ticket_id)) followUp.set(e.ticket_id, { at: e.at, actor: e.actor });
+        if (after !== undefined && e.at > after && !followUp.has(e.ticket_id)) followUp.set(e.ticket_id, { at: e.at, actor: e.actor });
       }
       const at = (text: string | null | undefined): Date | null => (text ? fromStored(text) : null);
       return rows.map((r) => ({
