@@ -1,4 +1,4 @@
-import { questionFigures, questionHours, readRates, ticketFigures, type QuestionGroup, type TicketFact } from '../core/report/figures.js';
+import { questionFigures, questionHours, readRates, repeatWindow, ticketFigures, type QuestionGroup, type TicketFact } from '../core/report/figures.js';
 import { chinaDay, firstDayOf, lastDayOf, startOfChinaDay, type Period } from '../core/report/period.js';
 import type { ServiceReport } from '../core/report/tables.js';
 import type { TicketRules } from '../core/tickets/rules.js';
@@ -63,9 +63,9 @@ export async function keepFinalDays(store: Store, now: Date, days = 400): Promis
 
 /** The service report of a period, gathered from the store (the same for the API, the console and the command line). */
 export async function serviceReport(store: Store, period: Period, settings: ReportSettings, now: Date = new Date()): Promise<ServiceReport> {
-  const since = new Date(period.to.getTime() - settings.rules.repeatRequester.days * DAY_MS);
-  const [groups, reads, facts, accounts] = await Promise.all([
-    questionGroups(store, period, now), store.report.reads(period), store.report.tickets(period, since), store.accounts.list(),
+  const [groups, reads, facts, repeat, accounts] = await Promise.all([
+    questionGroups(store, period, now), store.report.reads(period), store.report.tickets(period),
+    store.report.requesters(repeatWindow(period, settings.rules), settings.rules.repeatRequester.tickets), store.accounts.list(),
   ]);
   // Staff read people's names, not account ids.
   const names = new Map(accounts.map((a) => [a.id, a.name]));
@@ -76,7 +76,7 @@ export async function serviceReport(store: Store, period: Period, settings: Repo
     period,
     generatedAt: now,
     questions,
-    tickets: ticketFigures(tickets, questions.total, period, settings.rules, settings.calendar, now),
+    tickets: ticketFigures(tickets, repeat, questions.total, period, settings.rules, settings.calendar, now),
     reads: readRates(reads),
     hours: questionHours(groups),
   };

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { PICKED, QUESTION_REASONS, type OfficeReads, type QuestionGroup, type TicketFact } from '../core/report/figures.js';
+import { PICKED, QUESTION_REASONS, type OfficeReads, type QuestionGroup, type RepeatRequester, type TicketFact } from '../core/report/figures.js';
 import type { TicketCategory } from '../core/tickets/intent.js';
 import type { Rating } from '../core/tickets/lifecycle.js';
 import { startOfChinaDay, type Period } from '../core/report/period.js';
@@ -30,12 +30,13 @@ export interface ReportRepository {
   /** Recipients of the notices sent in the period, and how many of them read, by office. */
   reads(period: Period): Promise<OfficeReads[]>;
   /**
-   * The tickets registered from `since` (the repeat-requester window, or the period's start if
-   * earlier) to the period's end, and those first answered, resolved or rated in the period; with
+   * The tickets registered, first answered, resolved or rated in the period; with
    * the time of their last rating and the first action of a person after it (the follow-up).
    * Assignees and follow-up actors are account ids.
    */
-  tickets(period: Period, since: Date): Promise<TicketFact[]>;
+  tickets(period: Period): Promise<TicketFact[]>;
+  /** Each person with at least `least` tickets registered in the span, and how many. */
+  requesters(span: { readonly from: Date; readonly to: Date }, least: number): Promise<RepeatRequester[]>;
 }
 
 /** Ids per IN list: well under the parameter limits of both databases. */
@@ -126,7 +127,7 @@ export function reportRepository(db: Kysely<Database>, together: Together): Repo
       return rows.map((r) => ({ office: r.office, targeted: Number(r.targeted), read: Number(r.read) }));
     },
 
-    async tickets(period, since) {
+    async tickets(period) {
       const from = toStored(period.from);
       const to = toStored(period.to);
       // One indexed range per way a ticket can belong to the period, united: a single WHERE OR-ing
@@ -134,27 +135,27 @@ export function reportRepository(db: Kysely<Database>, together: Together): Repo
       const columns = ['id', 'number', 'category', 'channel', 'channel_user_id', 'user_name', 'assignee', 'created_at', 'first_response_at', 'resolved_at', 'rating'] as const;
       const inRange = (column: 'created_at' | 'first_response_at' | 'resolved_at', start: string) =>
         db.selectFrom('tickets').select(columns).where(column, '>=', start).where(column, '<', to);
-      const rows = await inRange('created_at', toStored(since < period.from ? since : period.from))
+      const rows = await inRange('created_at', from)
         .union(inRange('first_response_at', from))
         .union(inRange('resolved_at', from))
         .union(db.selectFrom('tickets').select(columns).where('id', 'in', db.selectFrom('ticket_events').select('ticket_id').where('type', '=', 'rated').where('at', '>=', from).where('at', '<', to)))
         .execute();
-      // The last rating of each rated ticket, and for a 不满意 the first action of a person after it.
-      const rated = rows.filter((r) => r.rating !== null).map((r) => r.id);
-      const events = (await Promise.all(Array.from({ length: Math.ceil(rated.length / ID_CHUNK) }, (_, i) => db
+      // Ratings given in the period (one index range), and for each 不满意 the first action of a person after it.
+      const given = await db.selectFrom('ticket_events').select(['ticket_id', 'at']).where('type', '=', 'rated').where('at', '>=', from).where('at', '<', to).orderBy('at').execute();
+      const ratedAt = new Map(given.map((e) => [e.ticket_id, e.at]));
+      const unhappy = rows.filter((r) => Number(r.rating) === 3 && ratedAt.has(r.id)).map((r) => r.id);
+      const actions = (await Promise.all(Array.from({ length: Math.ceil(unhappy.length / ID_CHUNK) }, (_, i) => db
         .selectFrom('ticket_events')
-        .select(['ticket_id', 'type', 'actor', 'at'])
-        .where('ticket_id', 'in', rated.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK))
-        .where((eb) => eb.or([eb('type', '=', 'rated'), eb('actor', 'not in', ['user', 'system'])]))
+        .select(['ticket_id', 'actor', 'at'])
+        .where('ticket_id', 'in', unhappy.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK))
+        .where('actor', 'not in', ['user', 'system'])
         .orderBy('at')
         .orderBy('id')
         .execute()))).flat();
-      const ratedAt = new Map<string, string>();
-      for (const e of events) if (e.type === 'rated') ratedAt.set(e.ticket_id, e.at);
       const followUp = new Map<string, { at: string; actor: string }>();
-      for (const e of events) {
+      for (const e of actions) {
         const after = ratedAt.get(e.ticket_id);
-        if (e.type !== 'rated' && after !== undefined && e.at > after && !followUp.has(e.ticket_id)) followUp.set(e.ticket_id, { at: e.at, actor: e.actor });
+        if (after !== undefined && e.at > after && !followUp.has(e.ticket_id)) followUp.set(e.ticket_id, { at: e.at, actor: e.actor });
       }
       const at = (text: string | null | undefined): Date | null => (text ? fromStored(text) : null);
       return rows.map((r) => ({
@@ -163,6 +164,18 @@ export function reportRepository(db: Kysely<Database>, together: Together): Repo
         rating: r.rating === null ? null : (Number(r.rating) as Rating), ratedAt: at(ratedAt.get(r.id)),
         followUpAt: at(followUp.get(r.id)?.at), followUpBy: followUp.get(r.id)?.actor ?? null,
       }));
+    },
+
+    async requesters(span, least) {
+      const rows = await db
+        .selectFrom('tickets')
+        .select((eb) => ['channel', 'channel_user_id', eb.fn.max('user_name').as('user_name'), eb.fn.countAll<number | string>().as('tickets')])
+        .where('created_at', '>=', toStored(span.from))
+        .where('created_at', '<', toStored(span.to))
+        .groupBy(['channel', 'channel_user_id'])
+        .having((eb) => eb.fn.countAll(), '>=', least)
+        .execute();
+      return rows.map((r) => ({ userId: r.channel_user_id, userName: r.user_name, channel: r.channel, tickets: Number(r.tickets) }));
     },
   };
 }

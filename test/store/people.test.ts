@@ -59,7 +59,8 @@ describe.each(BOTH_DATABASES)("a person's data on request ($label)", ({ pg: onPg
     expect(data?.messages.map((m) => [m.chatId, m.direction, m.text])).toEqual([
       ['-100', 'in', '@春风 增值税税率是多少'],
       ['-100', 'out', '@王先生 【增值税税率】13%……'],
-      ['523456789', 'in', '我的手机 13812345678 怎么绑定'],
+      // Numbers are masked at rest (issue 12's insight): the export holds what is stored.
+      ['523456789', 'in', '我的手机 [手机号] 怎么绑定'],
       ['523456789', 'out', '请发送 绑定 + 分局给您的绑定码'],
     ]);
     expect(data?.chats.map((c) => c.chatId).sort()).toEqual(['-100', '523456789']);
@@ -113,7 +114,7 @@ describe.each(BOTH_DATABASES)("a person's data on request ($label)", ({ pg: onPg
     await insertTicketEvent(db.raw, 't1', 'claimed', 'acc-1', at(9), { account: 'acc-1' });
 
     expect((await db.store.people.export(WANG, { actor: 'cli:clerk' }))?.tickets).toEqual([expect.objectContaining({
-      number: 'CF-20261123-0001', ratingComment: '我的电话 13812345678 没人回', messages: [{ from: 'user', text: '我的手机 13812345678 怎么绑定', at: at(9).toISOString() }, { from: 'agent', text: '您好，已为您核实', at: at(9).toISOString() }],
+      number: 'CF-20261123-0001', ratingComment: '我的电话 13812345678 没人回', messages: [{ from: 'user', text: '我的手机 [手机号] 怎么绑定', at: at(9).toISOString() }, { from: 'agent', text: '您好，已为您核实', at: at(9).toISOString() }],
     })]);
     const counts = await db.store.people.delete(WANG, { actor: 'cli:clerk', note: '申请', now: at(20) });
     expect(counts).toMatchObject({ tickets: 1, redacted: 1, messages: 4, person: 1 });

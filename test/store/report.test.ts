@@ -111,6 +111,10 @@ describe.each(BOTH_DATABASES)('service report figures from the store ($label)', 
     expect(t.sla.resolution).toEqual({ count: 1, of: 1, rate: 1, running: 1 });
     expect([t.medianFirstResponseMinutes, t.medianResolutionMinutes]).toEqual([55, 1435]);
     expect(t.csat.map((c) => c.count)).toEqual([0, 0, 1]);
+    expect(await db.store.report.requesters({ from: bj('2026-11-01T00:00:00'), to: W48.to }, 1)).toEqual(expect.arrayContaining([
+      { userId: '1', userName: '王先生', channel: 'telegram', tickets: 1 }, { userId: '2', userName: '王先生', channel: 'telegram', tickets: 1 },
+    ]));
+    expect(await db.store.report.requesters({ from: bj('2026-11-01T00:00:00'), to: W48.to }, 2)).toEqual([]);
     expect(t.dissatisfied).toEqual([{ number: 'CF-20261123-0001', category: '政策咨询类', assignee: '李科长', ratedAt: bj('2026-11-24T10:00:00'), followUpAt: bj('2026-11-25T09:00:00'), followUpBy: '李科长' }]);
   });
 

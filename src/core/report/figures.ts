@@ -15,7 +15,7 @@
 import type { TicketCategory } from '../tickets/intent.js';
 import type { Rating } from '../tickets/lifecycle.js';
 import type { TicketRules } from '../tickets/rules.js';
-import { addWorkingDays, type WorkCalendar } from '../tickets/workdays.js';
+import { addWorkingDays, chinaDate, type WorkCalendar } from '../tickets/workdays.js';
 import type { Period } from './period.js';
 
 /** The reason recorded on an inbound message that picked one of the suggestions offered. */
@@ -185,25 +185,44 @@ export interface TicketFigures {
   /** Every 不满意 given in the period, with whether a follow-up was recorded. */
   readonly dissatisfied: { readonly number: string; readonly category: string; readonly assignee: string | null; readonly ratedAt: Date; readonly followUpAt: Date | null; readonly followUpBy: string | null }[];
   /** People with `repeatRequester.tickets` or more tickets in the `repeatRequester.days` days before the period's end. */
-  readonly repeatRequesters: { readonly userId: string; readonly userName: string | null; readonly channel: string; readonly tickets: number }[];
+  readonly repeatRequesters: RepeatRequester[];
+}
+
+/** A person and their tickets registered in the repeat-requester window (see {@link repeatWindow}). */
+export interface RepeatRequester {
+  readonly userId: string;
+  readonly userName: string | null;
+  readonly channel: string;
+  readonly tickets: number;
+}
+
+/** The span whose tickets make a repeat requester: the `repeatRequester.days` days before the period's end. */
+export function repeatWindow(period: Period, rules: TicketRules): { readonly from: Date; readonly to: Date } {
+  return { from: new Date(period.to.getTime() - rules.repeatRequester.days * 86_400_000), to: period.to };
 }
 
 /**
  * The ticket figures of `period` from the tickets touched in it (registered, first replied to,
- * answered or rated in it) and those registered in the repeat-requester window before its end.
+ * answered or rated in it) and the count of each person's tickets in the repeat-requester window.
  * Deadlines still running at `asOf` (the report's time, or the period's end if earlier) are counted apart.
  */
-export function ticketFigures(tickets: readonly TicketFact[], questions: number, period: Period, rules: TicketRules, calendar: WorkCalendar, asOf: Date): TicketFigures {
+export function ticketFigures(
+  tickets: readonly TicketFact[], repeat: readonly RepeatRequester[], questions: number, period: Period, rules: TicketRules, calendar: WorkCalendar, asOf: Date,
+): TicketFigures {
   const registered = tickets.filter((t) => within(period, t.createdAt));
   const until = asOf < period.to ? asOf : period.to;
-  const firstResponse = registered.map((t) => deadline(addWorkingDays(t.createdAt, rules.firstResponseDays, calendar), t.firstResponseAt, until));
-  const resolution = registered.map((t) => deadline(addWorkingDays(t.createdAt, rules.dueDays[t.category], calendar), t.resolvedAt, until));
+  // A deadline depends only on the Beijing day of registration: counted once per day and length.
+  const deadlines = new Map<string, Date>();
+  const due = (from: Date, days: number): Date => {
+    const key = `${chinaDate(from)}:${days}`;
+    let d = deadlines.get(key);
+    if (!d) deadlines.set(key, (d = addWorkingDays(from, days, calendar)));
+    return d;
+  };
+  const firstResponse = registered.map((t) => deadline(due(t.createdAt, rules.firstResponseDays), t.firstResponseAt, until));
+  const resolution = registered.map((t) => deadline(due(t.createdAt, rules.dueDays[t.category]), t.resolvedAt, until));
   const minutes = (from: Date, to: Date): number => Math.round((to.getTime() - from.getTime()) / MINUTE_MS);
   const rated = tickets.filter((t) => t.rating !== null && within(period, t.ratedAt));
-  const windowStart = new Date(period.to.getTime() - rules.repeatRequester.days * 86_400_000);
-  const recent = tickets.filter((t) => t.createdAt >= windowStart && t.createdAt < period.to);
-  const byUser = new Map<string, TicketFact[]>();
-  for (const t of recent) byUser.set(t.userId, [...(byUser.get(t.userId) ?? []), t]);
   return {
     total: registered.length,
     escalation: share(registered.length, questions),
@@ -220,9 +239,9 @@ export function ticketFigures(tickets: readonly TicketFact[], questions: number,
       .filter((t) => t.rating === 3)
       .sort((a, b) => (a.ratedAt as Date).getTime() - (b.ratedAt as Date).getTime())
       .map((t) => ({ number: t.number, category: t.category, assignee: t.assignee, ratedAt: t.ratedAt as Date, followUpAt: t.followUpAt, followUpBy: t.followUpBy })),
-    repeatRequesters: [...byUser.values()]
-      .filter((list) => list.length >= rules.repeatRequester.tickets)
-      .map((list) => ({ userId: (list[0] as TicketFact).userId, userName: (list[0] as TicketFact).userName, channel: (list[0] as TicketFact).channel, tickets: list.length }))
+    repeatRequesters: repeat
+      .filter((r) => r.tickets >= rules.repeatRequester.tickets)
+      .map((r) => ({ ...r }))
       .sort((a, b) => b.tickets - a.tickets || a.userId.localeCompare(b.userId)),
   };
 }

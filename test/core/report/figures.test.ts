@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { busiestHours, median, questionHours, questionFigures, readRates, ticketFigures, type TicketFact } from '../../../src/core/report/figures.js';
+import { busiestHours, median, questionFigures, questionHours, readRates, repeatWindow, ticketFigures, type TicketFact } from '../../../src/core/report/figures.js';
 import { parseWeek, type Period } from '../../../src/core/report/period.js';
 import { reportCsv, reportTables, tableCsv, type ServiceReport } from '../../../src/core/report/tables.js';
 import { DEFAULT_TICKET_RULES } from '../../../src/core/tickets/rules.js';
@@ -65,7 +65,7 @@ describe('ticket figures', () => {
       // Registered the week before: not counted in this week's totals or SLA.
       ticket({ number: 'CF-0', createdAt: bj('2026-11-20T12:00:00'), firstResponseAt: bj('2026-11-23T10:00:00'), resolvedAt: bj('2026-11-24T10:00:00'), userId: 'u5' }),
     ];
-    const f = ticketFigures(tickets, 40, W48, rules, WEEKDAYS_ONLY, bj('2026-12-01T09:00:00'));
+    const f = ticketFigures(tickets, [], 40, W48, rules, WEEKDAYS_ONLY, bj('2026-12-01T09:00:00'));
     expect(f.total).toBe(4);
     expect(f.escalation).toEqual({ count: 4, of: 40, rate: 0.1 });
     expect(f.byCategory).toEqual([{ key: '政策咨询类', count: 3 }, { key: '服务态度类', count: 1 }]);
@@ -83,8 +83,8 @@ describe('ticket figures', () => {
     const calendar: WorkCalendar = { years: new Set([2026]), holidays: new Set(['2026-11-30']), workdays: new Set(['2026-11-28']) };
     const tickets = [ticket({ number: 'CF-1', createdAt: bj('2026-11-27T16:00:00'), firstResponseAt: bj('2026-11-30T10:00:00') })];
     // Due at the end of Saturday the 28th (a working day): the reply on the holiday Monday is late.
-    expect(ticketFigures(tickets, 1, W48, rules, calendar, bj('2026-12-01T00:00:00')).sla.firstResponse).toMatchObject({ count: 0, of: 1 });
-    expect(ticketFigures(tickets, 1, W48, rules, WEEKDAYS_ONLY, bj('2026-12-01T00:00:00')).sla.firstResponse).toMatchObject({ count: 1, of: 1 });
+    expect(ticketFigures(tickets, [], 1, W48, rules, calendar, bj('2026-12-01T00:00:00')).sla.firstResponse).toMatchObject({ count: 0, of: 1 });
+    expect(ticketFigures(tickets, [], 1, W48, rules, WEEKDAYS_ONLY, bj('2026-12-01T00:00:00')).sla.firstResponse).toMatchObject({ count: 1, of: 1 });
   });
 
   it('CSAT counts the ratings given in the period, and lists every 不满意 with its follow-up', () => {
@@ -97,7 +97,7 @@ describe('ticket figures', () => {
       // Rated after the period: next week's figure.
       ticket({ number: 'CF-6', createdAt: bj('2026-11-23T09:00:00'), rating: 3, ratedAt: bj('2026-11-30T09:00:00') }),
     ];
-    const f = ticketFigures(tickets, 10, W48, rules, WEEKDAYS_ONLY, bj('2026-12-01T00:00:00'));
+    const f = ticketFigures(tickets, [], 10, W48, rules, WEEKDAYS_ONLY, bj('2026-12-01T00:00:00'));
     expect(f.csat).toEqual([
       { rating: 1, label: '非常满意', count: 2, rate: 0.4 },
       { rating: 2, label: '满意', count: 1, rate: 0.2 },
@@ -107,14 +107,14 @@ describe('ticket figures', () => {
   });
 
   it('a repeat requester has three tickets in the 30 days before the period ends', () => {
-    const t = (n: string, userId: string, day: string): TicketFact => ticket({ number: n, userId, createdAt: bj(`${day}T10:00:00`) });
-    const tickets = [
-      t('1', 'u1', '2026-11-02'), t('2', 'u1', '2026-11-20'), t('3', 'u1', '2026-11-24'),
-      // The first is more than 30 days before the end of the week.
-      t('4', 'u2', '2026-10-29'), t('5', 'u2', '2026-11-20'), t('6', 'u2', '2026-11-24'),
+    expect(repeatWindow(W48, rules)).toEqual({ from: new Date('2026-10-30T16:00:00.000Z'), to: W48.to });
+    const repeat = [
+      { userId: 'u2', userName: null, channel: 'wechat', tickets: 2 },
+      { userId: 'u1', userName: '王先生', channel: 'telegram', tickets: 3 },
+      { userId: 'u3', userName: '李女士', channel: 'telegram', tickets: 5 },
     ];
-    const f = ticketFigures(tickets, 10, W48, rules, WEEKDAYS_ONLY, bj('2026-12-01T00:00:00'));
-    expect(f.repeatRequesters).toEqual([{ userId: 'u1', userName: '王先生', channel: 'telegram', tickets: 3 }]);
+    const f = ticketFigures([], repeat, 10, W48, rules, WEEKDAYS_ONLY, bj('2026-12-01T00:00:00'));
+    expect(f.repeatRequesters.map((r) => [r.userId, r.tickets])).toEqual([['u3', 5], ['u1', 3]]);
   });
 });
 
@@ -149,7 +149,7 @@ describe('report tables and CSV', () => {
     period: W48,
     generatedAt: bj('2026-11-30T09:00:00'),
     questions: questionFigures([{ hour: 9, reason: 'answered', picked: false, escalated: false, count: 3 }, { hour: 9, reason: 'no_match', picked: false, escalated: false, count: 1 }]),
-    tickets: ticketFigures([ticket({ number: 'CF-20261123-0001', createdAt: bj('2026-11-23T09:00:00'), rating: 3, ratedAt: bj('2026-11-24T09:00:00'), assignee: '李工, "二组"' })], 4, W48, DEFAULT_TICKET_RULES, WEEKDAYS_ONLY, bj('2026-11-30T09:00:00')),
+    tickets: ticketFigures([ticket({ number: 'CF-20261123-0001', createdAt: bj('2026-11-23T09:00:00'), rating: 3, ratedAt: bj('2026-11-24T09:00:00'), assignee: '李工, "二组"' })], [], 4, W48, DEFAULT_TICKET_RULES, WEEKDAYS_ONLY, bj('2026-11-30T09:00:00')),
     reads: readRates([{ office: '第一分局', targeted: 2, read: 1 }]),
     hours: Array.from({ length: 24 }, (_, h) => (h === 9 ? 4 : 0)),
   };
