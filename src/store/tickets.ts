@@ -1,3 +1,4 @@
+import { maskPersonalData } from '../core/text/mask.js';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { TicketConflict, isOpen, transition, type Actor, type LifecycleRules, type TicketAction, type TicketEvent, type TicketState } from '../core/tickets/lifecycle.js';
 import { chinaDate } from '../core/tickets/workdays.js';
@@ -221,7 +222,7 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
       values (${newId()}, (select id from tickets where id = ${ticketId} and last_change = ${change}), ${type}, ${actor}, ${JSON.stringify(data)}, ${toStored(at)})`.compile(db);
   const messageStatement = (ticketId: string, m: { sender: 'user' | 'agent' | 'bot'; accountId: string | null; messageId: string | null; text: string; at: Date }): CompiledQuery =>
     db.insertInto('ticket_messages').values({
-      id: newId(), ticket_id: ticketId, sender: m.sender, account_id: m.accountId, message_id: m.messageId, transcript: 0, text: m.text, at: toStored(m.at),
+      id: newId(), ticket_id: ticketId, sender: m.sender, account_id: m.accountId, message_id: m.messageId, transcript: 0, text: m.sender === 'user' ? maskPersonalData(m.text) : m.text, at: toStored(m.at),
     }).compile();
 
   /** The update of a ticket to what `t` decided, guarded by the version read; sets a fresh change id. */
@@ -238,7 +239,7 @@ export function ticketRepository(db: Kysely<Database>, kind: StoreKind, together
       case 'reply':
         return ticket.firstResponseAt ? {} : { first_response_at: toStored(now) };
       case 'rate':
-        return { rating: action.rating, rating_comment: comment, ...(action.rating === 3 ? { flagged: 1 } : {}) };
+        return { rating: action.rating, rating_comment: comment === null ? null : maskPersonalData(comment), ...(action.rating === 3 ? { flagged: 1 } : {}) };
       case 'reopen':
         return { rating: null, rating_comment: null, overdue_at: null };
       default:

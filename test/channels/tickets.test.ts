@@ -71,7 +71,7 @@ describeEachDatabase('Tickets in chats', (db) => {
     await adapter.waitForSends(2);
     const number = /CF-\d{8}-\d{4}/.exec(adapter.sends[1]!.out.text)![0];
 
-    await adapter.deliver(adapter.message('我的发票是上个月丢的', zhang));
+    await adapter.deliver(adapter.message('我的发票是上个月丢的，电话 13812345678', zhang));
     await adapter.deliver(adapter.message('大家好', { ...zhang, mentionsBot: false }));
     await adapter.deliver(adapter.message('个体户注销要办什么手续', li));
     await adapter.waitForSends(3);
@@ -88,7 +88,8 @@ describeEachDatabase('Tickets in chats', (db) => {
     const [ticket] = await t.store.tickets.list();
     const detail = await t.store.tickets.get(ticket!.id);
     expect(detail!.messages.filter((m) => m.transcript).map((m) => m.text)).toEqual(['发票丢了怎么办', '转人工']);
-    expect(detail!.messages.filter((m) => !m.transcript).map((m) => m.text)).toEqual(['我的发票是上个月丢的', '转人工']);
+    // Personal numbers are masked at rest on the ticket too, as in the message log.
+    expect(detail!.messages.filter((m) => !m.transcript).map((m) => m.text)).toEqual(['我的发票是上个月丢的，电话 [手机号]', '转人工']);
     expect(await t.store.tickets.list()).toHaveLength(1);
 
     // The agent's reply quotes Zhang's last message in the group (Telegram cannot @ a user without a username).
