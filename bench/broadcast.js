@@ -14,7 +14,6 @@
 //   BENCH_RECIPIENTS=2000 BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bench/broadcast.js
 import { Buffer } from 'node:buffer';
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -23,7 +22,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { KNOWLEDGE_DIR, latencyStats, machineLine, ms, printTable, random, sharedCacheDir, summary } from './lib.js';
+import { KNOWLEDGE_DIR, latencyStats, machineLine, ms, postgresSchema, printTable, random, sharedCacheDir, summary } from './lib.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TOKEN = '123456:BENCH-broadcast';
@@ -154,21 +153,8 @@ async function sqliteTarget() {
 }
 
 async function postgresTarget(base) {
-  const { default: pg } = await import('pg');
-  const schema = `chunfeng_bench_${randomBytes(6).toString('hex')}`;
-  const run = async (sql) => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`create schema ${schema}`);
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { label: 'PostgreSQL', url: url.toString(), cleanup: () => run(`drop schema if exists ${schema} cascade`) };
+  const { url, drop } = await postgresSchema(base);
+  return { label: 'PostgreSQL', url: url.toString(), cleanup: drop };
 }
 
 /** Imports RECIPIENTS profiles, each with one private chat, and saves a notice to all of them; returns its id. */

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { KNOWLEDGE_DIR, latencyStats, machineLine, ms, printTable, requireInputs, sharedCacheDir, summary, verdict } from './lib.js';
+import { KNOWLEDGE_DIR, latencyStats, machineLine, ms, postgresSchema, printTable, requireInputs, sharedCacheDir, summary, verdict } from './lib.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TOKEN = '123456:BENCH-token';
@@ -154,21 +154,8 @@ async function sqliteTarget() {
 }
 
 async function postgresTarget(base) {
-  const { default: pg } = await import('pg');
-  const schema = `chunfeng_bench_${randomBytes(6).toString('hex')}`;
-  const run = async (sql) => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`create schema ${schema}`);
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { label: 'PostgreSQL', url: url.toString(), cleanup: () => run(`drop schema if exists ${schema} cascade`) };
+  const { url, drop } = await postgresSchema(base);
+  return { label: 'PostgreSQL', url: url.toString(), cleanup: drop };
 }
 
 async function startServer(dbUrl, fake) {
