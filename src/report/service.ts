@@ -1,4 +1,4 @@
-import { questionFigures, questionHours, readRates, repeatWindow, ticketFigures, type QuestionGroup, type TicketFact } from '../core/report/figures.js';
+import { figuresOfTallies, questionFigures, questionHours, readRates, repeatWindow, ticketDues, type QuestionGroup } from '../core/report/figures.js';
 import { chinaDay, firstDayOf, lastDayOf, startOfChinaDay, type Period } from '../core/report/period.js';
 import type { ServiceReport } from '../core/report/tables.js';
 import type { TicketRules } from '../core/tickets/rules.js';
@@ -63,20 +63,21 @@ export async function keepFinalDays(store: Store, now: Date, days = 400): Promis
 
 /** The service report of a period, gathered from the store (the same for the API, the console and the command line). */
 export async function serviceReport(store: Store, period: Period, settings: ReportSettings, now: Date = new Date()): Promise<ServiceReport> {
-  const [groups, reads, facts, repeat, accounts] = await Promise.all([
-    questionGroups(store, period, now), store.report.reads(period), store.report.tickets(period),
+  const [groups, reads, tallies, repeat, accounts] = await Promise.all([
+    questionGroups(store, period, now), store.report.reads(period),
+    store.report.ticketTallies(period, (categories) => ticketDues(period, categories, settings.rules, settings.calendar)),
     store.report.requesters(repeatWindow(period, settings.rules), settings.rules.repeatRequester.tickets), store.accounts.list(),
   ]);
   // Staff read people's names, not account ids.
   const names = new Map(accounts.map((a) => [a.id, a.name]));
   const named = (id: string | null): string | null => (id === null ? null : (names.get(id) ?? id));
-  const tickets: TicketFact[] = facts.map((t) => ({ ...t, assignee: named(t.assignee), followUpBy: named(t.followUpBy) }));
+  const dissatisfied = tallies.dissatisfied.map((d) => ({ ...d, assignee: named(d.assignee), followUpBy: named(d.followUpBy) }));
   const questions = questionFigures(groups);
   return {
     period,
     generatedAt: now,
     questions,
-    tickets: ticketFigures(tickets, repeat, questions.total, period, settings.rules, settings.calendar, now),
+    tickets: figuresOfTallies({ ...tallies, dissatisfied }, repeat, questions.total, period, settings.rules, now),
     reads: readRates(reads),
     hours: questionHours(groups),
   };

@@ -135,8 +135,24 @@ const insight: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   }, async () => store.insight.boardFilters());
 
-  /** The open groups as they stand, and one of them by id (404 when it was decided or changed meanwhile). */
-  const openGroups = async (): Promise<QuestionGroup[]> => groupQuestions(await store.insight.openKeys());
+  /**
+   * The open groups as they stand, grouped again only when the open keys changed (their version is
+   * read first, so a grouping is never kept under a newer version than its keys), and one of them by
+   * id (404 when it was decided or changed meanwhile). Grouping thousands of keys takes a good part
+   * of a request; between two declined questions the inbox is read as often as staff like.
+   */
+  let grouped: { readonly version: string; readonly groups: Promise<readonly QuestionGroup[]> } | null = null;
+  const openGroups = async (): Promise<readonly QuestionGroup[]> => {
+    const version = await store.insight.openKeysVersion();
+    if (grouped?.version !== version) {
+      const groups = store.insight.openKeys().then(groupQuestions);
+      grouped = { version, groups };
+      groups.catch(() => {
+        if (grouped?.groups === groups) grouped = null;
+      });
+    }
+    return grouped.groups;
+  };
   const findGroup = async (id: string): Promise<QuestionGroup> => {
     const group = (await openGroups()).find((g) => g.id === id);
     if (!group) throw new ChunfengError('NOT_FOUND', '这组问题已处理或已有变化，请刷新待解答列表');

@@ -83,6 +83,12 @@ export interface InsightRepository {
   boardFilters(): Promise<{ offices: string[]; chats: BoardChat[] }>;
   /** Declined question keys nobody has acted on. */
   openKeys(): Promise<KeyCount[]>;
+  /**
+   * A text that changes whenever {@link openKeys} would answer differently: the open keys' questions
+   * (a count only grows, and a new key adds one) and the decisions taken (the only way a key stops
+   * being open). Cheap beside reading and grouping the keys, so a reader can keep its grouping until it changes.
+   */
+  openKeysVersion(): Promise<string>;
   /** Up to `limit` declined questions with these keys: the newest of each key in the order given (most asked first), then sorted newest first. */
   examples(keys: readonly string[], limit: number): Promise<{ text: string; at: Date }[]>;
   /** Records a decision and takes its keys out of the inbox; returns its id. */
@@ -272,6 +278,12 @@ export function insightRepository(db: Kysely<Database>, together: Together): Ins
     async openKeys() {
       const rows = await db.selectFrom('inbox_keys').select(['key', 'count', 'first_at', 'last_at']).where('state', '=', 'open').execute();
       return rows.map((r) => ({ key: r.key, count: num(r.count), firstAt: fromStored(r.first_at), lastAt: fromStored(r.last_at) }));
+    },
+
+    async openKeysVersion() {
+      const open = await db.selectFrom('inbox_keys').select((eb) => eb.fn.sum<number | string>('count').as('questions')).where('state', '=', 'open').executeTakeFirst();
+      const decided = await db.selectFrom('inbox_decisions').select((eb) => eb.fn.countAll<number | string>().as('decisions')).executeTakeFirst();
+      return `${num(open?.questions)}:${num(decided?.decisions)}`;
     },
 
     async examples(keys, limit) {

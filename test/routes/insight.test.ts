@@ -121,6 +121,27 @@ describe.each(BOTH_DATABASES)('the unanswered inbox, end to end ($label)', ({ pg
     expect((await call(app, 'POST', '/api/insight/drafts/check', good)).body.problems.map((p: { message: string }) => p.message)).toContain('id“assessed-collection”已被其他条目使用');
   }, 120_000);
 
+  test('each read lists the open groups as they stand, whichever instance changed them since the last read', async () => {
+    const db = await sharedDatabase(pg);
+    const a = await instance(db, folder());
+    const b = await instance(db, folder());
+    const inbox = async (): Promise<{ total: number; groups: { id: string; count: number; examples: string[] }[] }> => (await call(a, 'GET', '/api/insight/unanswered')).body;
+    expect(await ask(a, '今天股市怎么样')).toMatchObject({ answered: false });
+    const [stocks] = (await inbox()).groups;
+    expect(stocks).toMatchObject({ count: 1 });
+    expect(await inbox()).toMatchObject({ total: 1, groups: [{ id: stocks?.id, count: 1 }] });
+    // The same question again, declined by the other instance: counted in A's next read.
+    await ask(b, '今天股市怎么样');
+    expect(await inbox()).toMatchObject({ total: 1, groups: [{ id: stocks?.id, count: 2 }] });
+    // A question of its own: a second group.
+    await ask(b, LOST_RECEIPT);
+    expect((await inbox()).groups.map((g) => g.count)).toEqual([2, 1]);
+    // Dismissed on B: gone from A's list, and a dismissed key asked again stays out.
+    expect((await call(b, 'POST', `/api/insight/unanswered/${stocks?.id}/dismiss`)).status).toBe(200);
+    await ask(a, '今天股市怎么样');
+    expect(await inbox()).toMatchObject({ total: 1, groups: [{ count: 1, examples: [LOST_RECEIPT] }] });
+  }, 120_000);
+
   test('a dismissed group leaves the inbox and becomes out-of-scope evaluation cases', async () => {
     const app = await instance(await sharedDatabase(pg), folder());
     expect(await ask(app, '今天股市怎么样')).toMatchObject({ answered: false });

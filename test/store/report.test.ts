@@ -1,10 +1,12 @@
 import { describe, expect } from 'vitest';
 import { checkProfileJson } from '../../src/core/notices/profile.js';
 import { planRecipients } from '../../src/core/notices/recipients.js';
-import { PICKED, busiestHours } from '../../src/core/report/figures.js';
-import { parseWeek } from '../../src/core/report/period.js';
+import { PICKED, busiestHours, repeatWindow, ticketFigures, type TicketFact } from '../../src/core/report/figures.js';
+import { parseWeek, startOfChinaDay } from '../../src/core/report/period.js';
+import type { TicketCategory } from '../../src/core/tickets/intent.js';
+import type { Rating } from '../../src/core/tickets/lifecycle.js';
 import { DEFAULT_TICKET_RULES } from '../../src/core/tickets/rules.js';
-import { WEEKDAYS_ONLY } from '../../src/core/tickets/workdays.js';
+import { WEEKDAYS_ONLY, chinaDate, type WorkCalendar } from '../../src/core/tickets/workdays.js';
 import { keepFinalDays, serviceReport } from '../../src/report/service.js';
 import { BOTH_DATABASES } from '../helpers/databases.js';
 import { eachTestStore, insertTicket, insertTicketEvent } from '../helpers/store.js';
@@ -116,6 +118,63 @@ describe.each(BOTH_DATABASES)('service report figures from the store ($label)', 
     ]));
     expect(await db.store.report.requesters({ from: bj('2026-11-01T00:00:00'), to: W48.to }, 2)).toEqual([]);
     expect(t.dissatisfied).toEqual([{ number: 'CF-20261123-0001', category: '政策咨询类', assignee: '李科长', ratedAt: bj('2026-11-24T10:00:00'), followUpAt: bj('2026-11-25T09:00:00'), followUpBy: '李科长' }]);
+  });
+
+  test('the ticket figures the database counts are those of the tickets themselves (300 random tickets, a calendar with 调休)', async () => {
+    const chatId = await db.store.identities.upsertChat({ channel: 'telegram', channelChatId: '-100', kind: 'group' });
+    const userId = await db.store.identities.upsertUser({ channel: 'telegram', channelUserId: '1' });
+    const { account } = await db.store.accounts.create('李科长', 'staff');
+    const calendar: WorkCalendar = { years: new Set([2026]), holidays: new Set(['2026-11-25']), workdays: new Set(['2026-11-28']) };
+    let seed = 12;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const categories: TicketCategory[] = ['政策咨询类', '服务质效类', '服务态度类', '侵害权益类'];
+    /** An instant some hours after `from`; one time in five exactly at a Beijing midnight, where a deadline falls. */
+    const later = (from: Date, hours: number): Date => {
+      const at = new Date(from.getTime() + rand() * hours * 3_600_000);
+      return rand() < 0.2 ? new Date(startOfChinaDay(chinaDate(at)).getTime() + 86_400_000) : at;
+    };
+    const facts: TicketFact[] = [];
+    for (let i = 0; i < 300; i++) {
+      const id = `t${i}`;
+      const createdAt = rand() < 0.1 ? startOfChinaDay(`2026-11-${20 + Math.floor(rand() * 10)}`) : later(bj('2026-11-18T00:00:00'), 14 * 24);
+      const firstResponseAt = rand() < 0.8 ? later(createdAt, 72) : null;
+      const resolvedAt = firstResponseAt && rand() < 0.7 ? later(firstResponseAt, 120) : null;
+      const rating = resolvedAt && rand() < 0.6 ? ((1 + Math.floor(rand() * 3)) as Rating) : null;
+      const category = categories[Math.floor(rand() * categories.length)] as TicketCategory;
+      const channel = rand() < 0.7 ? 'telegram' : 'wechat';
+      await insertTicket(db.raw, {
+        id, number: `CF-20261100-${String(i).padStart(4, '0')}`, chatId, userId, channelChatId: `c${i}`, channelUserId: `u${i % 40}`, channel, category,
+        state: resolvedAt ? 'resolved' : 'in_progress', createdAt, firstResponseAt, resolvedAt, rating,
+      });
+      let ratedAt: Date | null = null;
+      let followUpAt: Date | null = null;
+      if (rating !== null && resolvedAt) {
+        // Some rated twice: the later rating, after the week, is the ticket's; the week counts its last rating in the week.
+        ratedAt = later(resolvedAt, 48);
+        await insertTicketEvent(db.raw, id, 'rated', 'user', ratedAt, { rating });
+        if (rand() < 0.2) await insertTicketEvent(db.raw, id, 'rated', 'user', bj('2026-12-05T09:00:00'), { rating });
+        if (rating === 3 && rand() < 0.6) {
+          await insertTicketEvent(db.raw, id, 'noted', 'user', new Date(ratedAt.getTime() + 60_000));
+          followUpAt = new Date(ratedAt.getTime() + 3_600_000);
+          await insertTicketEvent(db.raw, id, 'reopened', account.id, followUpAt);
+        }
+      }
+      const inWeek = ratedAt !== null && ratedAt >= W48.from && ratedAt < W48.to;
+      facts.push({
+        number: `CF-20261100-${String(i).padStart(4, '0')}`, category, channel, userId: `u${i % 40}`, userName: '王先生', assignee: null, createdAt, firstResponseAt, resolvedAt,
+        rating, ratedAt: inWeek ? ratedAt : null, followUpAt, followUpBy: followUpAt ? '李科长' : null,
+      });
+    }
+    const asOf = bj('2026-11-27T12:00:00');
+    const report = await serviceReport(db.store, W48, { calendar, rules: DEFAULT_TICKET_RULES }, asOf);
+    const repeat = await db.store.report.requesters(repeatWindow(W48, DEFAULT_TICKET_RULES), DEFAULT_TICKET_RULES.repeatRequester.tickets);
+    const expected = ticketFigures(facts, repeat, report.questions.total, W48, DEFAULT_TICKET_RULES, calendar, asOf);
+    expect(report.tickets).toEqual(expected);
+    // Enough of each kind that a wrong count would show.
+    expect(expected.total).toBeGreaterThan(100);
+    expect(expected.sla.firstResponse.running).toBeGreaterThan(0);
+    expect(expected.sla.resolution.count).toBeGreaterThan(10);
+    expect(expected.dissatisfied.filter((d) => d.followUpBy).length).toBeGreaterThan(0);
   });
 
   test('read rates by office count the recipients of notices sent in the period', async () => {

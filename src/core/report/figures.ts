@@ -16,7 +16,7 @@ import type { TicketCategory } from '../tickets/intent.js';
 import type { Rating } from '../tickets/lifecycle.js';
 import type { TicketRules } from '../tickets/rules.js';
 import { addWorkingDays, chinaDate, type WorkCalendar } from '../tickets/workdays.js';
-import type { Period } from './period.js';
+import { startOfChinaDay, type Period } from './period.js';
 
 /** The reason recorded on an inbound message that picked one of the suggestions offered. */
 export const PICKED = 'picked';
@@ -119,11 +119,6 @@ export interface Count {
   readonly count: number;
 }
 
-function countBy<T>(items: readonly T[], key: (item: T) => string): Count[] {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return [...counts].map(([k, count]) => ({ key: k, count })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key, 'zh-CN'));
-}
 
 /** The middle value (the mean of the two middle ones for an even count); null for none. */
 export function median(values: readonly number[]): number | null {
@@ -143,25 +138,25 @@ function within(t: Period, at: Date | null): boolean {
   return at !== null && at >= t.from && at < t.to;
 }
 
-/**
- * Whether a deadline was kept: met when done by `due`; missed when done after it, or not done and
- * `due` has passed at `asOf`; running otherwise.
- */
-function deadline(due: Date, doneAt: Date | null, asOf: Date): 'met' | 'missed' | 'running' {
-  if (doneAt) return doneAt <= due ? 'met' : 'missed';
-  return asOf >= due ? 'missed' : 'running';
-}
-
-function compliance(outcomes: readonly ('met' | 'missed' | 'running')[]): Compliance {
-  const met = outcomes.filter((o) => o === 'met').length;
-  const missed = outcomes.filter((o) => o === 'missed').length;
-  return { ...share(met, met + missed), running: outcomes.length - met - missed };
-}
-
 const MINUTE_MS = 60_000;
+
+/** Minutes, wall clock, from one instant to another, rounded. */
+export function minutesBetween(from: Date, to: Date): number {
+  return Math.round((to.getTime() - from.getTime()) / MINUTE_MS);
+}
 
 /** CSAT labels as the bot asks for them. */
 export const RATING_LABELS: Readonly<Record<Rating, string>> = { 1: '非常满意', 2: '满意', 3: '不满意' };
+
+/** A 不满意 given in the period, with whether a follow-up was recorded. */
+export interface Dissatisfied {
+  readonly number: string;
+  readonly category: string;
+  readonly assignee: string | null;
+  readonly ratedAt: Date;
+  readonly followUpAt: Date | null;
+  readonly followUpBy: string | null;
+}
 
 /** The ticket figures of a period. */
 export interface TicketFigures {
@@ -183,7 +178,7 @@ export interface TicketFigures {
   /** Ratings given in the period, by rating (1 非常满意, 2 满意, 3 不满意), each with its share of all ratings. */
   readonly csat: { readonly rating: Rating; readonly label: string; readonly count: number; readonly rate: number | null }[];
   /** Every 不满意 given in the period, with whether a follow-up was recorded. */
-  readonly dissatisfied: { readonly number: string; readonly category: string; readonly assignee: string | null; readonly ratedAt: Date; readonly followUpAt: Date | null; readonly followUpBy: string | null }[];
+  readonly dissatisfied: Dissatisfied[];
   /** People with `repeatRequester.tickets` or more tickets in the `repeatRequester.days` days before the period's end. */
   readonly repeatRequesters: RepeatRequester[];
 }
@@ -202,6 +197,144 @@ export function repeatWindow(period: Period, rules: TicketRules): { readonly fro
 }
 
 /**
+ * The deadlines of the tickets of one category registered in one span: a Beijing day of the period
+ * (a deadline depends only on the day of registration), cut to the period.
+ */
+export interface TicketDue {
+  readonly from: Date;
+  readonly to: Date;
+  readonly category: string;
+  /** When the first reply by a person is due, and the answer. */
+  readonly firstResponse: Date;
+  readonly resolution: Date;
+}
+
+/** The deadlines of the period's tickets of these categories, a Beijing day at a time. */
+export function ticketDues(period: Period, categories: readonly string[], rules: TicketRules, calendar: WorkCalendar): TicketDue[] {
+  const dues: TicketDue[] = [];
+  for (let from = period.from; from < period.to; ) {
+    const next = new Date(startOfChinaDay(chinaDate(from)).getTime() + 86_400_000);
+    const to = next < period.to ? next : period.to;
+    const firstResponse = addWorkingDays(from, rules.firstResponseDays, calendar);
+    for (const category of categories) {
+      dues.push({ from, to, category, firstResponse, resolution: addWorkingDays(from, rules.dueDays[category as TicketCategory], calendar) });
+    }
+    from = to;
+  }
+  return dues;
+}
+
+/** Tickets done by their deadline, after it, and not done yet. */
+export interface DeadlineTally {
+  readonly met: number;
+  readonly late: number;
+  readonly open: number;
+}
+
+/**
+ * What the ticket figures are made of, counted by the store over indexed ranges (store/report.ts) or
+ * from tickets by {@link tallyTickets}: the same figures either way.
+ */
+export interface TicketTallies {
+  /** Tickets registered in the period, by category and channel. */
+  readonly registered: readonly { readonly category: string; readonly channel: string; readonly count: number }[];
+  /** The registered tickets of each {@link TicketDue} (one with none may be left out): their first reply and their answer. */
+  readonly deadlines: readonly { readonly due: TicketDue; readonly firstResponse: DeadlineTally; readonly resolution: DeadlineTally }[];
+  /** Minutes from registration to the first reply of each ticket first replied to in the period. */
+  readonly firstResponseMinutes: readonly number[];
+  /** Minutes from registration to the answer of each ticket answered in the period. */
+  readonly resolutionMinutes: readonly number[];
+  /** Tickets rated in the period, by their rating. */
+  readonly ratings: readonly { readonly rating: Rating; readonly count: number }[];
+  /** The 不满意 among them, when each was (last) rated in the period, and its follow-up. */
+  readonly dissatisfied: readonly Dissatisfied[];
+}
+
+/** A deadline kept or not: done by `due`, done after it, or not done (missed once `due` has passed, running until then). */
+function tallyDeadline(due: Date, doneAt: Date | null): keyof DeadlineTally {
+  if (doneAt) return doneAt <= due ? 'met' : 'late';
+  return 'open';
+}
+
+/** The tallies of tickets touched in the period (registered, first replied to, answered or rated in it). */
+export function tallyTickets(tickets: readonly TicketFact[], period: Period, rules: TicketRules, calendar: WorkCalendar): TicketTallies {
+  const registered = tickets.filter((t) => within(period, t.createdAt));
+  const deadlines = new Map(ticketDues(period, [...new Set(registered.map((t) => t.category))], rules, calendar)
+    .map((due) => [`${chinaDate(due.from)} ${due.category}`, { due, firstResponse: { met: 0, late: 0, open: 0 }, resolution: { met: 0, late: 0, open: 0 } }]));
+  for (const t of registered) {
+    const d = deadlines.get(`${chinaDate(t.createdAt)} ${t.category}`) as { due: TicketDue; firstResponse: Record<keyof DeadlineTally, number>; resolution: Record<keyof DeadlineTally, number> };
+    d.firstResponse[tallyDeadline(d.due.firstResponse, t.firstResponseAt)]++;
+    d.resolution[tallyDeadline(d.due.resolution, t.resolvedAt)]++;
+  }
+  const rated = tickets.filter((t) => t.rating !== null && within(period, t.ratedAt));
+  return {
+    registered: sumBy(registered, (t) => JSON.stringify([t.category, t.channel]), () => 1).map((c) => {
+      const [category, channel] = JSON.parse(c.key) as [string, string];
+      return { category, channel, count: c.count };
+    }),
+    deadlines: [...deadlines.values()],
+    firstResponseMinutes: tickets.filter((t) => within(period, t.firstResponseAt)).map((t) => minutesBetween(t.createdAt, t.firstResponseAt as Date)),
+    resolutionMinutes: tickets.filter((t) => within(period, t.resolvedAt)).map((t) => minutesBetween(t.createdAt, t.resolvedAt as Date)),
+    ratings: ([1, 2, 3] as const).map((rating) => ({ rating, count: rated.filter((t) => t.rating === rating).length })),
+    dissatisfied: rated
+      .filter((t) => t.rating === 3)
+      .map((t) => ({ number: t.number, category: t.category, assignee: t.assignee, ratedAt: t.ratedAt as Date, followUpAt: t.followUpAt, followUpBy: t.followUpBy })),
+  };
+}
+
+/** Sums counts by a label into {@link Count}s, most first (ties by label). */
+function sumBy<T>(items: readonly T[], key: (item: T) => string, count: (item: T) => number): Count[] {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + count(item));
+  return [...counts].map(([k, n]) => ({ key: k, count: n })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key, 'zh-CN'));
+}
+
+/**
+ * The ticket figures of `period` from its tallies and the count of each person's tickets in the
+ * repeat-requester window. Deadlines still running at `asOf` (the report's time, or the period's
+ * end if earlier) are counted apart.
+ */
+export function figuresOfTallies(tallies: TicketTallies, repeat: readonly RepeatRequester[], questions: number, period: Period, rules: TicketRules, asOf: Date): TicketFigures {
+  const until = asOf < period.to ? asOf : period.to;
+  const compliance = (pick: (d: TicketTallies['deadlines'][number]) => { due: Date; tally: DeadlineTally }): Compliance => {
+    let met = 0;
+    let missed = 0;
+    let running = 0;
+    for (const d of tallies.deadlines) {
+      const { due, tally } = pick(d);
+      met += tally.met;
+      missed += tally.late;
+      if (until >= due) missed += tally.open;
+      else running += tally.open;
+    }
+    return { ...share(met, met + missed), running };
+  };
+  const total = tallies.registered.reduce((n, r) => n + r.count, 0);
+  const ratings = tallies.ratings.reduce((n, r) => n + r.count, 0);
+  return {
+    total,
+    escalation: share(total, questions),
+    byCategory: sumBy(tallies.registered, (r) => r.category, (r) => r.count),
+    byChannel: sumBy(tallies.registered, (r) => r.channel, (r) => r.count),
+    sla: {
+      firstResponse: compliance((d) => ({ due: d.due.firstResponse, tally: d.firstResponse })),
+      resolution: compliance((d) => ({ due: d.due.resolution, tally: d.resolution })),
+    },
+    medianFirstResponseMinutes: median(tallies.firstResponseMinutes),
+    medianResolutionMinutes: median(tallies.resolutionMinutes),
+    csat: ([1, 2, 3] as const).map((rating) => {
+      const count = tallies.ratings.filter((r) => r.rating === rating).reduce((n, r) => n + r.count, 0);
+      return { rating, label: RATING_LABELS[rating], count, rate: share(count, ratings).rate };
+    }),
+    dissatisfied: [...tallies.dissatisfied].sort((a, b) => a.ratedAt.getTime() - b.ratedAt.getTime()).map((d) => ({ ...d })),
+    repeatRequesters: repeat
+      .filter((r) => r.tickets >= rules.repeatRequester.tickets)
+      .map((r) => ({ ...r }))
+      .sort((a, b) => b.tickets - a.tickets || a.userId.localeCompare(b.userId)),
+  };
+}
+
+/**
  * The ticket figures of `period` from the tickets touched in it (registered, first replied to,
  * answered or rated in it) and the count of each person's tickets in the repeat-requester window.
  * Deadlines still running at `asOf` (the report's time, or the period's end if earlier) are counted apart.
@@ -209,41 +342,7 @@ export function repeatWindow(period: Period, rules: TicketRules): { readonly fro
 export function ticketFigures(
   tickets: readonly TicketFact[], repeat: readonly RepeatRequester[], questions: number, period: Period, rules: TicketRules, calendar: WorkCalendar, asOf: Date,
 ): TicketFigures {
-  const registered = tickets.filter((t) => within(period, t.createdAt));
-  const until = asOf < period.to ? asOf : period.to;
-  // A deadline depends only on the Beijing day of registration: counted once per day and length.
-  const deadlines = new Map<string, Date>();
-  const due = (from: Date, days: number): Date => {
-    const key = `${chinaDate(from)}:${days}`;
-    let d = deadlines.get(key);
-    if (!d) deadlines.set(key, (d = addWorkingDays(from, days, calendar)));
-    return d;
-  };
-  const firstResponse = registered.map((t) => deadline(due(t.createdAt, rules.firstResponseDays), t.firstResponseAt, until));
-  const resolution = registered.map((t) => deadline(due(t.createdAt, rules.dueDays[t.category]), t.resolvedAt, until));
-  const minutes = (from: Date, to: Date): number => Math.round((to.getTime() - from.getTime()) / MINUTE_MS);
-  const rated = tickets.filter((t) => t.rating !== null && within(period, t.ratedAt));
-  return {
-    total: registered.length,
-    escalation: share(registered.length, questions),
-    byCategory: countBy(registered, (t) => t.category),
-    byChannel: countBy(registered, (t) => t.channel),
-    sla: { firstResponse: compliance(firstResponse), resolution: compliance(resolution) },
-    medianFirstResponseMinutes: median(tickets.filter((t) => within(period, t.firstResponseAt)).map((t) => minutes(t.createdAt, t.firstResponseAt as Date))),
-    medianResolutionMinutes: median(tickets.filter((t) => within(period, t.resolvedAt)).map((t) => minutes(t.createdAt, t.resolvedAt as Date))),
-    csat: ([1, 2, 3] as const).map((rating) => {
-      const count = rated.filter((t) => t.rating === rating).length;
-      return { rating, label: RATING_LABELS[rating], count, rate: share(count, rated.length).rate };
-    }),
-    dissatisfied: rated
-      .filter((t) => t.rating === 3)
-      .sort((a, b) => (a.ratedAt as Date).getTime() - (b.ratedAt as Date).getTime())
-      .map((t) => ({ number: t.number, category: t.category, assignee: t.assignee, ratedAt: t.ratedAt as Date, followUpAt: t.followUpAt, followUpBy: t.followUpBy })),
-    repeatRequesters: repeat
-      .filter((r) => r.tickets >= rules.repeatRequester.tickets)
-      .map((r) => ({ ...r }))
-      .sort((a, b) => b.tickets - a.tickets || a.userId.localeCompare(b.userId)),
-  };
+  return figuresOfTallies(tallyTickets(tickets, period, rules, calendar), repeat, questions, period, rules, asOf);
 }
 
 /** Recipients and read receipts of the notices sent in the period, for one office. */
