@@ -2,8 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import fp from 'fastify-plugin';
 import { insideFolder, writeWhole } from '../knowledge/edit.js';
 import type { SearchIndex } from '../core/search/index.js';
+import { DEFAULT_TICKET_RULES } from '../core/tickets/rules.js';
+import { WEEKDAYS_ONLY } from '../core/tickets/workdays.js';
 import { loadInWorker } from '../knowledge/reload.js';
 import type { Knowledge } from '../knowledge/load.js';
+import { readTicketSettings, type TicketSettings } from '../knowledge/tickets.js';
 import { ChunfengError } from '../errors.js';
 import type { Config } from '../config.js';
 
@@ -32,6 +35,12 @@ export interface SearchHolder {
   get(): SearchIndex;
   /** The knowledge the index was built from (entries, word lists, ticket rules), once loaded. */
   knowledge(): Knowledge | null;
+  /**
+   * The working-day calendar and the ticket rules (knowledge/calendar/, knowledge/tickets.yaml) for
+   * everything that counts working days: ticket deadlines and jobs, reminder rounds. Those of the
+   * knowledge as loaded, so they follow a reload; before the first load, weekdays and the default rules.
+   */
+  tickets(): Pick<TicketSettings, 'calendar' | 'rules'>;
   /** Settles when the first load is done or failed. */
   readonly loaded: Promise<void>;
   /**
@@ -72,6 +81,9 @@ export default fp<SearchPluginOptions>(
   async (fastify, opts) => {
     let index: SearchIndex | null = opts.index ?? null;
     let knowledge: Knowledge | null = null;
+    // An index built elsewhere (tests, benchmarks) comes without the rest of the folder: its calendar
+    // and rules are read here, as a load would (problems in them are `kb lint`'s to report).
+    const given: Pick<TicketSettings, 'calendar' | 'rules'> | null = opts.index ? readTicketSettings(opts.config.knowledgeDir, new Date()) : null;
     let markLoaded: () => void = () => undefined;
     const loaded = index ? Promise.resolve() : new Promise<void>((resolve) => (markLoaded = resolve));
     const log = fastify.log.child({ component: 'knowledge' });
@@ -168,6 +180,7 @@ export default fp<SearchPluginOptions>(
         return index;
       },
       knowledge: () => knowledge,
+      tickets: () => knowledge?.tickets ?? given ?? { calendar: WEEKDAYS_ONLY, rules: DEFAULT_TICKET_RULES },
       loaded,
       reload,
       change,

@@ -154,12 +154,28 @@ export function readOfficeHours(text: string): OfficeHours | null {
   return { fromMinute, toMinute };
 }
 
-/** Whether `at` falls within office hours on a working day, Beijing time. */
+/**
+ * Whether `at` falls within office hours on a working day, Beijing time. Working days are those of
+ * the calendar (knowledge/calendar, as for ticket deadlines): statutory holidays are not, the
+ * weekend days worked (调休) are.
+ */
 export function withinOfficeHours(at: Date, hours: OfficeHours, calendar: WorkCalendar): boolean {
   if (!isWorkingDay(chinaDate(at), calendar)) return false;
   const local = new Date(at.getTime() + 8 * 3600_000);
   const minute = local.getUTCHours() * 60 + local.getUTCMinutes();
   return minute >= hours.fromMinute && minute < hours.toMinute;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Whether a reminder round planned `afterHours` after the notice was sent may go out at `now`: its
+ * delay has passed and `now` is within office hours on a working day. A round that falls due in the
+ * evening, on a weekend or on a holiday therefore waits for the next working day's office hours (a
+ * 调休 Saturday is one), and one whose time passed while nothing ran goes at the next office hour.
+ */
+export function reminderDue(sentAt: Date, afterHours: number, now: Date, hours: OfficeHours, calendar: WorkCalendar): boolean {
+  return sentAt.getTime() + afterHours * HOUR_MS <= now.getTime() && withinOfficeHours(now, hours, calendar);
 }
 
 /** Where one recipient's delivery stands, as the report counts it. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  chatKindOf, decideAck, deliveryFigures, noticeMessage, readAck, readButtonNotice, readOfficeHours, withinOfficeHours, type DeliveryRow,
+  chatKindOf, decideAck, deliveryFigures, noticeMessage, readAck, readButtonNotice, readOfficeHours, reminderDue, withinOfficeHours, type DeliveryRow,
 } from '../../../src/core/notices/delivery.js';
 import { excelCsv } from '../../../src/core/notices/report-csv.js';
-import { WEEKDAYS_ONLY } from '../../../src/core/tickets/workdays.js';
+import { WEEKDAYS_ONLY, type WorkCalendar } from '../../../src/core/tickets/workdays.js';
 
 const ITEM = (entryId: string, body: string) => ({ entryId, title: `条目${entryId}`, category: '留抵退税', body, sources: ['财政部 税务总局公告2022年第14号'], audience: {} });
 
@@ -61,6 +61,39 @@ describe('office hours', () => {
     expect(withinOfficeHours(new Date('2026-11-30T09:00:00Z'), hours, WEEKDAYS_ONLY)).toBe(false); // Mon 17:00
     expect(withinOfficeHours(new Date('2026-11-29T02:00:00Z'), hours, WEEKDAYS_ONLY)).toBe(false); // Sun 10:00
   });
+  // The autumn of knowledge/calendar/2026.yaml: 中秋 9-25..27, 国庆 10-01..07, Sunday 9-20 and Saturday 10-10 worked.
+  const autumn: WorkCalendar = {
+    years: new Set([2026]),
+    holidays: new Set(['2026-09-25', '2026-09-26', '2026-09-27', ...[1, 2, 3, 4, 5, 6, 7].map((d) => `2026-10-0${d}`)]),
+    workdays: new Set(['2026-09-20', '2026-10-10']),
+  };
+  const bj = (local: string): Date => new Date(`${local}+08:00`);
+
+  it('follow the holiday calendar: no office hours on a weekday holiday, office hours on a 调休 weekend day', () => {
+    expect(withinOfficeHours(bj('2026-10-01T10:00:00'), hours, autumn)).toBe(false); // 国庆, a Thursday
+    expect(withinOfficeHours(bj('2026-10-01T10:00:00'), hours, WEEKDAYS_ONLY)).toBe(true);
+    expect(withinOfficeHours(bj('2026-10-10T10:00:00'), hours, autumn)).toBe(true); // Saturday worked
+    expect(withinOfficeHours(bj('2026-09-20T16:59:00'), hours, autumn)).toBe(true); // Sunday worked
+    expect(withinOfficeHours(bj('2026-10-11T10:00:00'), hours, autumn)).toBe(false); // an ordinary Sunday
+  });
+
+  it('hold a reminder due on a holiday until the next working day\'s office hours', () => {
+    // Sent Wednesday 9-30 at 10:00; a round 24 hours later falls on 国庆.
+    const sent = bj('2026-09-30T10:00:00');
+    const due = (local: string, afterHours = 24) => reminderDue(sent, afterHours, bj(local), hours, autumn);
+    expect(due('2026-09-30T16:00:00')).toBe(false); // not yet 24 hours
+    expect(due('2026-10-01T10:00:00')).toBe(false);
+    expect(due('2026-10-07T10:00:00')).toBe(false); // the last day of the holiday
+    expect(due('2026-10-08T08:59:00')).toBe(false); // the first working day, before office hours
+    expect(due('2026-10-08T09:00:00')).toBe(true);
+    // A round due on Friday evening goes on the 调休 Saturday, not on the Sunday after it.
+    const fridayEvening = 9 * 24 + 8; // 10-09 18:00
+    expect(due('2026-10-09T18:00:00', fridayEvening)).toBe(false);
+    expect(due('2026-10-10T09:00:00', fridayEvening)).toBe(true);
+    expect(reminderDue(bj('2026-10-16T10:00:00'), 24, bj('2026-10-18T10:00:00'), hours, autumn)).toBe(false); // a round due Saturday 10-17 waits past Sunday
+    expect(reminderDue(bj('2026-10-16T10:00:00'), 24, bj('2026-10-19T09:00:00'), hours, autumn)).toBe(true);
+  });
+
   it('refuse what is not a range within a day', () => {
     expect(readOfficeHours('17:00-9:00')).toBeNull();
     expect(readOfficeHours('9点到5点')).toBeNull();
