@@ -265,7 +265,16 @@ export const MESSAGE_FORMS: Readonly<Record<ChatRef['channel'], { readonly maxLe
   wechat: { maxLength: 1500, buttons: false },
 };
 
-/** Whether a chat is a group, by how its network names it: Telegram groups are negative, WeChat rooms end in @chatroom. */
+/**
+ * Whether a WeChat id is a room's, as the common puppets write them: `...@chatroom` (padlocal, xp,
+ * the mock and the services over them), `@@...` (wechat4u and the web protocol, whose contacts start
+ * with one `@`, so "has an @" is not the rule).
+ */
+export function isWechatRoomId(id: string): boolean {
+  return id.endsWith('@chatroom') || id.startsWith('@@');
+}
+
+/** Whether a chat is a group, by how its network names it: Telegram groups are negative, WeChat rooms as {@link isWechatRoomId}. */
 export function chatKindOf(chat: ChatRef): 'private' | 'group' {
-  return (chat.channel === 'telegram' ? chat.chatId.startsWith('-') : chat.chatId.includes('@')) ? 'group' : 'private';
+  return (chat.channel === 'telegram' ? chat.chatId.startsWith('-') : isWechatRoomId(chat.chatId)) ? 'group' : 'private';
 }

@@ -120,6 +120,10 @@ it('tells groups from private chats by their ids', () => {
   expect(chatKindOf({ channel: 'telegram', chatId: '-100123' })).toBe('group');
   expect(chatKindOf({ channel: 'telegram', chatId: '123' })).toBe('private');
   expect(chatKindOf({ channel: 'wechat', chatId: '123@chatroom' })).toBe('group');
+  // wechat4u: rooms start with @@, contacts with one @ (a private chat, paced as one).
+  expect(chatKindOf({ channel: 'wechat', chatId: '@@4f1c0b2a' })).toBe('group');
+  expect(chatKindOf({ channel: 'wechat', chatId: '@9a1e77d0' })).toBe('private');
+  expect(chatKindOf({ channel: 'wechat', chatId: 'wxid_zhang' })).toBe('private');
 });
 
 it('writes CSV that Excel opens with Chinese intact and runs no formula', () => {
