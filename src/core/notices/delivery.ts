@@ -103,14 +103,18 @@ export interface OpenNotice {
   readonly title: string;
 }
 
-/** What a 已读 reply does: confirm one notice, or answer without confirming anything. */
-export type AckDecision = { readonly confirm: OpenNotice } | { readonly reply: string };
+/** What a 已读 reply does: confirm one notice, answer without confirming anything, or nothing at all. */
+export type AckDecision = { readonly confirm: OpenNotice } | { readonly reply: string } | { readonly silent: true };
 
 /**
  * Which notice a 已读 reply confirms: the one named by number, else the only one open; with
- * several open and none named, a list to choose from; with none, a short answer.
+ * several open and none named, a list to choose from; with none, a short answer. A 已读 in a group
+ * that did not address the bot (`addressed` false: a notice there asks for a plain 已读, and WeChat
+ * shows the bot no reply-to) was meant for the bot only while the group has a notice open: with none,
+ * it is chatter and gets no answer.
  */
-export function decideAck(ack: ReadAck, open: readonly OpenNotice[]): AckDecision {
+export function decideAck(ack: ReadAck, open: readonly OpenNotice[], addressed = true): AckDecision {
+  if (!addressed && open.length === 0) return { silent: true };
   if (ack.number !== null) {
     const named = open.find((n) => n.number === ack.number);
     if (named) return { confirm: named };

@@ -48,6 +48,15 @@ describe('read receipts', () => {
     expect(decideAck({ number: null }, [])).toEqual({ reply: '您目前没有待确认的通知。' });
   });
 
+  it('takes a group\'s unaddressed 已读 while a notice is open there, and leaves it alone otherwise', () => {
+    const open = [{ id: 'x', number: 3, title: '甲' }, { id: 'y', number: 5, title: '乙' }];
+    expect(decideAck({ number: null }, open.slice(0, 1), false)).toEqual({ confirm: open[0] });
+    expect(decideAck({ number: 5 }, open, false)).toEqual({ confirm: open[1] });
+    expect(decideAck({ number: null }, open, false)).toMatchObject({ reply: expect.stringMatching(/^您有 2 条通知待确认。/) });
+    expect(decideAck({ number: null }, [], false)).toEqual({ silent: true });
+    expect(decideAck({ number: 4 }, [], false)).toEqual({ silent: true });
+  });
+
   it('takes only its own button data', () => {
     expect(readButtonNotice('read:01a226d8-7532-7045-86a8-a3084b574d31')).toBe('01a226d8-7532-7045-86a8-a3084b574d31');
     expect(readButtonNotice('read:../../etc')).toBeNull();
