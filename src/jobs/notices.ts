@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { reminderDue, withinOfficeHours, type OfficeHours } from '../core/notices/delivery.js';
+import { nextRound, reminderDue, withinOfficeHours, type OfficeHours, type ReminderSchedule } from '../core/notices/delivery.js';
 import type { WorkCalendar } from '../core/tickets/workdays.js';
 import { queueNotice, queueReminders, type Queued } from '../notices/deliver.js';
 import type { Store } from '../store/index.js';
@@ -61,6 +61,11 @@ export class NoticeJob {
     });
   }
 
+  /** When reminder rounds may go out now: the office hours, on the working days of the calendar as loaded. */
+  schedule(): ReminderSchedule {
+    return { hours: this.opts.officeHours, calendar: this.opts.calendar() };
+  }
+
   /** Stops looking and waits for a run under way. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -90,21 +95,20 @@ export class NoticeJob {
    * round starts only after the one before it has finished.
    */
   private async reminders(): Promise<void> {
-    const { store, log, officeHours } = this.opts;
+    const { store, log } = this.opts;
     const now = this.now();
-    const calendar = this.opts.calendar();
+    const schedule = this.schedule();
     // Outside office hours no round is due: spare the store the look.
-    if (!withinOfficeHours(now, officeHours, calendar)) return;
+    if (!withinOfficeHours(now, schedule.hours, schedule.calendar)) return;
     const notices = (await store.notices.list()).filter((n) => n.state === 'queued' && n.reminders.length > 0 && n.sentAt !== null);
     for (const summary of notices) {
       const rounds = await store.delivery.rounds(summary.id);
-      const round = rounds.filter((r) => r.finishedAt !== null).length + 1;
-      const reminder = summary.reminders[round - 1];
-      if (!reminder || !summary.sentAt || !reminderDue(summary.sentAt, reminder.afterHours, now, officeHours, calendar)) continue;
+      const next = nextRound(summary.reminders, rounds.filter((r) => r.finishedAt !== null).length);
+      if (!next || !summary.sentAt || !reminderDue(summary.sentAt, next.reminder.afterHours, now, schedule)) continue;
       const notice = await store.notices.get(summary.id);
       if (!notice) continue;
-      const reminded = await queueReminders(store, notice, round, this.opts.queued, now);
-      log.info({ notice: notice.id, round, reminded }, '已发出提醒');
+      const reminded = await queueReminders(store, notice, next.round, this.opts.queued, now);
+      log.info({ notice: notice.id, round: next.round, reminded }, '已发出提醒');
     }
   }
 }

@@ -170,16 +170,60 @@ export function withinOfficeHours(at: Date, hours: OfficeHours, calendar: WorkCa
   return minute >= hours.fromMinute && minute < hours.toMinute;
 }
 
+/** When reminder rounds may go out: REMINDER_HOURS on the working days of the calendar. */
+export interface ReminderSchedule {
+  readonly hours: OfficeHours;
+  readonly calendar: WorkCalendar;
+}
+
 const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+/** The instant a minute of a Beijing calendar day (YYYY-MM-DD) begins. */
+function beijingMinute(day: string, minute: number): Date {
+  return new Date(Date.parse(`${day}T00:00:00+08:00`) + minute * MINUTE_MS);
+}
 
 /**
- * Whether a reminder round planned `afterHours` after the notice was sent may go out at `now`: its
- * delay has passed and `now` is within office hours on a working day. A round that falls due in the
- * evening, on a weekend or on a holiday therefore waits for the next working day's office hours (a
- * 调休 Saturday is one), and one whose time passed while nothing ran goes at the next office hour.
+ * The first instant at or after `at` within office hours on a working day: `at` itself when it is
+ * one, else the start of office hours on that day or the next working day (after a weekend, a
+ * holiday; a 调休 weekend day is a working day).
  */
-export function reminderDue(sentAt: Date, afterHours: number, now: Date, hours: OfficeHours, calendar: WorkCalendar): boolean {
-  return sentAt.getTime() + afterHours * HOUR_MS <= now.getTime() && withinOfficeHours(now, hours, calendar);
+export function nextOfficeHour(at: Date, schedule: ReminderSchedule): Date {
+  const { hours, calendar } = schedule;
+  if (withinOfficeHours(at, hours, calendar)) return at;
+  let day = chinaDate(at);
+  if (isWorkingDay(day, calendar) && at < beijingMinute(day, hours.fromMinute)) return beijingMinute(day, hours.fromMinute);
+  // The longest run of days off is a holiday with its weekends, about nine days: a year is plenty.
+  for (let i = 0; i < 366; i++) {
+    day = chinaDate(new Date(Date.parse(`${day}T12:00:00+08:00`) + 24 * HOUR_MS));
+    if (isWorkingDay(day, calendar)) return beijingMinute(day, hours.fromMinute);
+  }
+  throw new RangeError(`${chinaDate(at)} 之后一年内没有工作日，请检查节假日安排`);
+}
+
+/**
+ * When a reminder round planned `afterHours` after the notice was sent goes out, as seen at `now`:
+ * once its delay has passed, at the first office hour on a working day. A round that falls due in
+ * the evening, on a weekend or on a holiday waits for the next working day's office hours; one whose
+ * time passed while nothing ran goes at the next office hour from `now`.
+ */
+export function nextReminderAt(sentAt: Date, afterHours: number, now: Date, schedule: ReminderSchedule): Date {
+  return nextOfficeHour(new Date(Math.max(sentAt.getTime() + afterHours * HOUR_MS, now.getTime())), schedule);
+}
+
+/** Whether that round may go out at `now`: its time ({@link nextReminderAt}) is now. */
+export function reminderDue(sentAt: Date, afterHours: number, now: Date, schedule: ReminderSchedule): boolean {
+  return nextReminderAt(sentAt, afterHours, now, schedule).getTime() <= now.getTime();
+}
+
+/**
+ * The reminder round to do next (1-based) after the rounds already finished, with its plan; null
+ * when the plan has no more. A round started and not finished (a crash mid-round) is the next one.
+ */
+export function nextRound<R>(plan: readonly R[], finished: number): { readonly round: number; readonly reminder: R } | null {
+  const reminder = plan[finished];
+  return reminder === undefined ? null : { round: finished + 1, reminder };
 }
 
 /** Where one recipient's delivery stands, as the report counts it. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  chatKindOf, decideAck, deliveryFigures, noticeMessage, readAck, readButtonNotice, readOfficeHours, reminderDue, withinOfficeHours, type DeliveryRow,
+  chatKindOf, decideAck, deliveryFigures, noticeMessage, readAck, readButtonNotice, nextOfficeHour, nextReminderAt, nextRound, readOfficeHours, reminderDue, withinOfficeHours, type DeliveryRow,
 } from '../../../src/core/notices/delivery.js';
 import { excelCsv } from '../../../src/core/notices/report-csv.js';
 import { WEEKDAYS_ONLY, type WorkCalendar } from '../../../src/core/tickets/workdays.js';
@@ -89,7 +89,7 @@ describe('office hours', () => {
   it('hold a reminder due on a holiday until the next working day\'s office hours', () => {
     // Sent Wednesday 9-30 at 10:00; a round 24 hours later falls on 国庆.
     const sent = bj('2026-09-30T10:00:00');
-    const due = (local: string, afterHours = 24) => reminderDue(sent, afterHours, bj(local), hours, autumn);
+    const due = (local: string, afterHours = 24) => reminderDue(sent, afterHours, bj(local), { hours, calendar: autumn });
     expect(due('2026-09-30T16:00:00')).toBe(false); // not yet 24 hours
     expect(due('2026-10-01T10:00:00')).toBe(false);
     expect(due('2026-10-07T10:00:00')).toBe(false); // the last day of the holiday
@@ -99,8 +99,29 @@ describe('office hours', () => {
     const fridayEvening = 9 * 24 + 8; // 10-09 18:00
     expect(due('2026-10-09T18:00:00', fridayEvening)).toBe(false);
     expect(due('2026-10-10T09:00:00', fridayEvening)).toBe(true);
-    expect(reminderDue(bj('2026-10-16T10:00:00'), 24, bj('2026-10-18T10:00:00'), hours, autumn)).toBe(false); // a round due Saturday 10-17 waits past Sunday
-    expect(reminderDue(bj('2026-10-16T10:00:00'), 24, bj('2026-10-19T09:00:00'), hours, autumn)).toBe(true);
+    expect(reminderDue(bj('2026-10-16T10:00:00'), 24, bj('2026-10-18T10:00:00'), { hours, calendar: autumn })).toBe(false); // a round due Saturday 10-17 waits past Sunday
+    expect(reminderDue(bj('2026-10-16T10:00:00'), 24, bj('2026-10-19T09:00:00'), { hours, calendar: autumn })).toBe(true);
+  });
+
+  it('tell when a round will go: at once in office hours, else at 9:00 of the next working day', () => {
+    const schedule = { hours, calendar: autumn };
+    const at = (local: string): string => nextOfficeHour(bj(local), schedule).toISOString();
+    expect(at('2026-09-30T10:15:00')).toBe(bj('2026-09-30T10:15:00').toISOString());
+    expect(at('2026-09-30T07:00:00')).toBe(bj('2026-09-30T09:00:00').toISOString());
+    expect(at('2026-09-30T17:00:00')).toBe(bj('2026-10-08T09:00:00').toISOString()); // 国庆 in between
+    expect(at('2026-09-24T18:00:00')).toBe(bj('2026-09-28T09:00:00').toISOString()); // 中秋 Friday, then the weekend
+    expect(at('2026-10-09T20:00:00')).toBe(bj('2026-10-10T09:00:00').toISOString()); // the 调休 Saturday
+    // Planned at 9-30 10:00 + 24 h; seen on 9-30 it is 10-08 9:00, and a round overdue goes at the next office hour.
+    expect(nextReminderAt(bj('2026-09-30T10:00:00'), 24, bj('2026-09-30T11:00:00'), schedule).toISOString()).toBe(bj('2026-10-08T09:00:00').toISOString());
+    expect(nextReminderAt(bj('2026-09-30T10:00:00'), 24, bj('2026-10-08T16:30:00'), schedule).toISOString()).toBe(bj('2026-10-08T16:30:00').toISOString());
+    expect(nextReminderAt(bj('2026-09-30T10:00:00'), 24, bj('2026-10-08T17:30:00'), schedule).toISOString()).toBe(bj('2026-10-09T09:00:00').toISOString());
+  });
+
+  it('take the rounds in their planned order, the next after those finished', () => {
+    const plan = [{ afterHours: 24 }, { afterHours: 72 }];
+    expect(nextRound(plan, 0)).toEqual({ round: 1, reminder: plan[0] });
+    expect(nextRound(plan, 1)).toEqual({ round: 2, reminder: plan[1] });
+    expect(nextRound(plan, 2)).toBeNull();
   });
 
   it('refuse what is not a range within a day', () => {
