@@ -105,7 +105,6 @@ export function sendFailureKind(err: unknown): 'refused' | 'network' {
   return 'refused';
 }
 
-
 /** The id of a message Wechaty says it sent; puppets that do not tell give nothing. */
 function sentId(sent: Message | void): string | null {
   return sent ? sent.id : null;
