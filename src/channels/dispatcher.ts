@@ -396,7 +396,9 @@ export class Dispatcher {
     if (delayMs >= 1) await this.pause(delayMs);
     // Timers held up by a busy event loop fire together: keep the gap between the sends themselves
     // too, so that a burst never goes out at once (what a crash can send twice is what is under way).
-    const spacing = lane.gap * (lane.limits.jitter ? 0.5 : 1);
+    // A reply on a paced lane takes its time from the pace ahead of the broadcast instead: kept
+    // behind the broadcast's own starts here, it waited as long as they kept coming.
+    const spacing = lane.paced && row.priority < OUTBOX_PRIORITY.broadcast ? 0 : lane.gap * (lane.limits.jitter ? 0.5 : 1);
     for (let wait = lane.lastStart + spacing - performance.now(); wait >= 1 && !this.stopped; wait = lane.lastStart + spacing - performance.now()) {
       await this.pause(wait);
     }
