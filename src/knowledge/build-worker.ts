@@ -8,7 +8,17 @@ import { handOver, prepareIndex, type IndexSource } from './open.js';
 
 const { source, now } = workerData as { source: IndexSource; now: string };
 try {
-  parentPort?.postMessage({ ok: true, handed: handOver(prepareIndex(source, new Date(now), { check: true })) });
+  const at = new Date(now);
+  const prepared = prepareIndex(source, at);
+  let handed;
+  try {
+    handed = handOver(prepared);
+  } catch (err) {
+    // A saved index that cannot be read (a disk that filled up mid-write) only costs a rebuild.
+    if (!prepared.fromCache) throw err;
+    handed = handOver(prepareIndex(source, at, { rebuild: true }));
+  }
+  parentPort?.postMessage({ ok: true, handed });
 } catch (err) {
   parentPort?.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) });
 }

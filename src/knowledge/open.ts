@@ -68,22 +68,19 @@ export function handOver(prepared: PreparedIndex): HandedIndex {
  * Loads the knowledge and finds its saved index: the one whose fingerprint (every file read, the
  * segmenter's dictionary and this code version) matches, or else builds the index and saves it
  * (the previous saves are removed). A cache that cannot be read or written only costs a rebuild.
- * The slow part of an open, run in a worker thread by a reload. `check` parses a saved index before
- * handing it over; `rebuild` ignores it.
+ * The slow part of an open, run in a worker thread by a reload (which parses the saved index to hand
+ * it over, and rebuilds when that fails). `rebuild` ignores a saved index.
  */
-export function prepareIndex(source: IndexSource, now = new Date(), options: { readonly check?: boolean; readonly rebuild?: boolean } = {}): PreparedIndex {
+export function prepareIndex(source: IndexSource, now = new Date(), options: { readonly rebuild?: boolean } = {}): PreparedIndex {
   const knowledge = loadKnowledge(source.knowledgeDir, source.policyDirs, now, { statutes: false });
   const segmenter = jiebaSegmenter(source.cacheDir, knowledge.words);
   const key = `${knowledge.fingerprint}-${VERSION}-${INDEX_FORMAT}-${DICTIONARY_VERSION}`;
   const file = join(source.cacheDir, `index-${createHash('sha256').update(key).digest('hex').slice(0, 24)}.json`);
   if (!options.rebuild) {
     try {
-      const saved = readFileSync(file, 'utf8');
-      // A worker checks what it hands over; a command finds out when it loads it (openIndex).
-      if (options.check) JSON.parse(saved);
-      return { knowledge, saved, fromCache: true };
+      return { knowledge, saved: readFileSync(file, 'utf8'), fromCache: true };
     } catch {
-      // Not saved yet, unreadable or cut short: built below.
+      // Not saved yet or unreadable: built below (one cut short is found when it is parsed).
     }
   }
   const policy = readStatutes(source.policyDirs);
