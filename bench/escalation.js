@@ -68,6 +68,7 @@ async function serverMain() {
 function startFakeBotApi() {
   const waiters = new Map();
   let nextMessageId = 1;
+  let sent = 0;
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -78,6 +79,7 @@ function startFakeBotApi() {
       let result = true;
       if (method === 'getMe') result = BOT;
       else if (method === 'sendMessage') {
+        sent += 1;
         for (const [marker, resolve] of waiters) {
           if (String(params.text).includes(marker)) {
             waiters.delete(marker);
@@ -96,6 +98,8 @@ function startFakeBotApi() {
       apiRoot: `http://127.0.0.1:${server.address().port}`,
       /** Resolves with the time a message containing `marker` reaches the fake. */
       arrival: (marker) => new Promise((r) => waiters.set(marker, r)),
+      /** How many sendMessage calls have arrived. */
+      sent: () => sent,
       close: () => new Promise((r) => {
         server.close(() => r());
         server.closeAllConnections();
@@ -194,6 +198,7 @@ function update(id, text) {
 
 async function measure(db, fake) {
   const server = await startServer(db.url, fake);
+  const sentBefore = fake.sent();
   const stream = await openStream(server.port);
   const opened = [];
   const replied = [];
@@ -206,8 +211,14 @@ async function measure(db, fake) {
       const { at, ticket } = await within(seen, '新工单的推送');
       opened.push({ id: ticket.id, ms: at - started });
     }
-    // The bot's 200 confirmations went out at Telegram's pace (30 a second per bot, the default budget): let them finish.
-    await sleep(REPLY_GAP_MS * 20);
+    // The bot's confirmations go out at Telegram's pace (30 a second per bot, the default budget):
+    // let them all arrive, and a second more for each private chat's own pace of one a second, so
+    // that a reply is not measured queueing behind them.
+    for (const until = Date.now() + WAIT_MS + COUNT * 50; fake.sent() - sentBefore < COUNT;) {
+      if (Date.now() > until) throw new Error(`只收到 ${fake.sent() - sentBefore} 条开单确认`);
+      await sleep(REPLY_GAP_MS);
+    }
+    await sleep(1_000);
     for (const [i, { id }] of opened.entries()) {
       // Below the bot's 30 sends a second, so the budget is not what is measured (agents do not type that fast).
       await sleep(REPLY_GAP_MS);

@@ -301,7 +301,8 @@ async function notices(config: Config, args: string[]): Promise<number> {
     const id = /^\d{1,9}$/.test(ref) ? (await store.notices.list()).find((n) => n.number === Number(ref))?.id : ref;
     const notice = id ? await store.notices.get(id) : null;
     if (!notice) throw new CommandError(`没有通知 ${ref}`);
-    process.stdout.write(values.csv ? await noticeReportCsv(store, notice) : reportText(await noticeReport(store, notice)));
+    const schedule = { hours: config.reminderHours, calendar: readTicketSettings(config.knowledgeDir, new Date()).calendar };
+    process.stdout.write(values.csv ? await noticeReportCsv(store, notice) : reportText(await noticeReport(store, notice, schedule)));
     return 0;
   });
 }

@@ -40,9 +40,9 @@ export interface Config {
   readonly office: { readonly name: string; readonly contact: string } | null;
   /** More names the bot answers to when @mentioned in WeChat rooms (BOT_NAMES, comma-separated). */
   readonly botNames: string[];
-  /** Outgoing WeChat messages per minute: per room and for the whole account. */
-  /** Reminder rounds go out only within these hours (Beijing time) on working days (REMINDER_HOURS). */
+  /** Reminder rounds go out only within these hours (Beijing time) on working days of knowledge/calendar (REMINDER_HOURS). */
   readonly reminderHours: OfficeHours;
+  /** Outgoing WeChat messages per minute: per room and for the whole account; and notices per day. */
   readonly wechatBudget: { readonly perRoom: number; readonly perAccount: number; readonly perDay: number };
   /** Outgoing Telegram messages: per second for the bot and per chat, per minute per group. */
   readonly telegramLimits: { readonly perBot: number; readonly perChat: number; readonly perGroup: number };

@@ -52,8 +52,15 @@ interface Lane {
   pausedUntil: number;
   /** When the next send may start (performance.now()): sends are spread over the tightest account window. */
   nextSlot: number;
-  /** The even gap between sends (ms): the tightest account budget's window over its limit, 1% more. */
+  /** The even gap between sends (ms): the tightest account budget's window over its limit, with a margin. */
   readonly gap: number;
+  /**
+   * The account budget kept by a pace shared by every instance (sends `gap` apart) instead of
+   * fixed windows: the tightest one, on a lane without jitter. Null: every budget in windows.
+   */
+  readonly paced: Rate | null;
+  /** The broadcast rows of this instance take their send times one after another (see `paceFor`). */
+  pacing: Promise<unknown>;
   /** When the last send started (performance.now(): a monotonic clock, unlike Date). */
   lastStart: number;
   /** A wake-up already set for later, and when. */
@@ -72,9 +79,27 @@ const MAX_OFFER = 64;
 /** Rows a lane may hold beyond its room for the replies an intake offers. */
 const REPLY_ROOM = 8;
 
+/**
+ * How far ahead a reply may take a send time from the pace, in gaps; a broadcast row takes one at
+ * most two gaps ahead, so a reply asked for during a broadcast goes out within a few gaps.
+ */
+const REPLY_AHEAD = 8;
+
+/**
+ * The paced gap's margin over the even one: the fake Bot API and Telegram count sends as they
+ * arrive, and a send that arrives a little late next to one on time would make 31 in a second.
+ * 3% tolerates 30 ms of such jitter at 30 a second and keeps 97% of the limit.
+ */
+const PACE_MARGIN = 1.03;
+
 /** The store key of an account budget (one per rate: a key has one window). */
 function budgetKey(channel: Channel, rate: Rate): string {
   return rate.offsetMs ? `send:${channel}:account:${rate.windowMs}+${rate.offsetMs}` : `send:${channel}:account:${rate.windowMs}`;
+}
+
+/** The store key of a channel's pace. */
+function paceKey(channel: Channel): string {
+  return `send:${channel}:pace`;
 }
 
 function errorText(err: unknown): string {
@@ -123,12 +148,16 @@ export class Dispatcher {
     if (!limits) throw new Error(`渠道 ${adapter.channel} 没有发送限额，无法发送`);
     this.adapters.set(adapter.channel, adapter);
     if (!this.lanes.has(adapter.channel)) {
-      // The even gap of the tightest budget, and 1% more: at exactly the even gap, the budget is
-      // taken a database round trip after the send's slot, so a late round trip now and then puts a
-      // 31st into a window of 30, which the budget refuses, and the row is claimed again.
-      const gap = Math.max(...limits.account.map((r) => r.windowMs / r.limit)) * 1.01;
+      // The tightest budget sets the even gap. Without jitter it is paced: fixed windows let two
+      // instances both send a window's worth at its start, and a late send next to an early one
+      // makes 31 in some second. With jitter (WeChat, one instance per account) the windows stay,
+      // 1% over the even gap: at exactly the gap, a late round trip now and then puts a 31st into
+      // a window of 30, which the budget refuses, and the row is claimed again.
+      const tightest = limits.account.reduce((a, r) => (r.windowMs / r.limit > a.windowMs / a.limit ? r : a));
+      const paced = limits.jitter ? null : tightest;
+      const gap = (tightest.windowMs / tightest.limit) * (paced ? PACE_MARGIN : 1.01);
       this.lanes.set(adapter.channel, {
-        channel: adapter.channel, limits, active: 0, running: false, again: false, scheduled: false, heldUntil: 0, pausedUntil: 0, nextSlot: 0, gap, lastStart: 0, timer: null, timerAt: 0, offered: [], offering: false, more: true,
+        channel: adapter.channel, limits, active: 0, running: false, again: false, scheduled: false, heldUntil: 0, pausedUntil: 0, nextSlot: 0, gap, paced, pacing: Promise.resolve(), lastStart: 0, timer: null, timerAt: 0, offered: [], offering: false, more: true,
       });
     }
     this.wake(adapter.channel);
@@ -327,7 +356,8 @@ export class Dispatcher {
   private async consume(lane: Lane, row: ClaimedItem): Promise<Outcome | null> {
     const { budget } = this.opts.store;
     const broadcast = row.priority >= OUTBOX_PRIORITY.broadcast ? lane.limits.broadcast : [];
-    const rates = [...lane.limits.account, ...broadcast];
+    const rates = [...lane.limits.account.filter((r) => r !== lane.paced), ...broadcast];
+    if (rates.length === 0) return null;
     const now = this.now();
     const answers = await Promise.allSettled(rates.map((rate) => budget.tryConsume(budgetKey(lane.channel, rate), rate.windowMs, rate.limit, now, rate.offsetMs)));
     const granted = answers.map((a) => a.status === 'fulfilled' && a.value);
@@ -367,6 +397,17 @@ export class Dispatcher {
       return;
     }
     lane.lastStart = performance.now();
+    let paced: boolean;
+    try {
+      paced = await this.paceFor(lane, row);
+    } catch {
+      await this.settle(lane, row, this.later(row, new Date(this.now().getTime() + this.timing.retryFirstMs), '读取发送额度失败', false));
+      return;
+    }
+    if (!paced) {
+      await this.settle(lane, row, { state: 'pending', notBefore: this.now(), error: null, countsAsAttempt: false });
+      return;
+    }
     // A 429 met since this row was given its slot holds it too: the pause is for the whole channel.
     const held = this.now().getTime() < lane.pausedUntil ? this.later(row, new Date(lane.pausedUntil), null, false) : await this.consume(lane, row);
     if (held) {
@@ -401,6 +442,42 @@ export class Dispatcher {
     await this.settle(lane, row, outcome);
     // The chat's next row may be due once its pace allows: look again then.
     if (outcome.state === 'sent') this.wakeAt(lane, this.now().getTime() + Math.min(...Object.values(lane.limits.chat).flat().map((r) => r.windowMs)));
+  }
+
+  /**
+   * Takes the row's send time from the lane's pace, shared by every instance, and waits for it;
+   * false when the dispatcher stops meanwhile. A broadcast row takes one at most two gaps ahead, a
+   * reply up to REPLY_AHEAD gaps, so replies get in first. This instance's broadcast rows take
+   * theirs one after another, each once the one before is a gap from its time: they do not all ask
+   * the store again and again while the pace is taken, and each has a gap's room for the round
+   * trip, so a slow one does not lose a send time. The pace runs on the wall clock, which every
+   * instance shares, not on the injectable `now`.
+   */
+  private async paceFor(lane: Lane, row: ClaimedItem): Promise<boolean> {
+    if (!lane.paced) return !this.stopped;
+    const reply = row.priority < OUTBOX_PRIORITY.broadcast;
+    const ahead = lane.gap * (reply ? REPLY_AHEAD : 2);
+    const take = async (): Promise<number | null> => {
+      for (;;) {
+        if (this.stopped) return null;
+        const at = await this.opts.store.budget.pace(paceKey(lane.channel), lane.gap, Date.now(), ahead);
+        if (at !== null) return at;
+        await this.pause(lane.gap * (0.5 + Math.random()));
+      }
+    };
+    let at: number | null;
+    if (reply) at = await take();
+    else {
+      const turn = lane.pacing.then(take);
+      lane.pacing = turn.then(
+        (t) => (t !== null && t - lane.gap - Date.now() >= 1 ? this.pause(t - lane.gap - Date.now()) : undefined),
+        () => undefined,
+      );
+      at = await turn;
+    }
+    if (at === null) return false;
+    if (at - Date.now() >= 1) await this.pause(at - Date.now());
+    return !this.stopped;
   }
 
   /** What to do after a failed send. */

@@ -130,7 +130,9 @@ export class Gateway {
     // Counted now when the message is addressed whatever was offered; a bare pick is known only later.
     const addressing = address(msg, botNames);
     const addressed = addressing !== null;
-    const ack = addressing ? readAck(addressing.question) : null;
+    // A notice in a group asks for a plain 已读, which WeChat does not show as a reply to the bot: in a
+    // group a whole message 已读 counts unaddressed (answered only while the group has a notice open).
+    const ack = addressing ? readAck(addressing.question) : msg.chatKind === 'group' ? readAck(msg.text) : null;
     const command = addressing && !ack ? readChatCommand(addressing.question) : null;
     const [chatId, userId, pendingIds, early, requester] = await settled([
       this.identity(`chat\0${msg.channel}\0${msg.chatId}`, () =>
@@ -157,9 +159,9 @@ export class Gateway {
         const entry = index.entry(id);
         return entry ? [{ id, title: entry.title, score: 0 }] : [];
       });
-      const noticeReply = ack ? await this.receipt(msg, ack, received) : command ? await this.chatCommand(msg, command, received) : null;
-      const decision: Decision = noticeReply !== null && addressing
-        ? { kind: 'reply', topic: ack ? 'receipt' : 'subscription', question: addressing.question, messages: quoteReply(msg, noticeReply, adapter.maxLength), answer: null, offer: null }
+      const noticeReply = ack ? await this.receipt(msg, ack, addressed, received) : command ? await this.chatCommand(msg, command, received) : null;
+      const decision: Decision = noticeReply !== null
+        ? { kind: 'reply', topic: ack ? 'receipt' : 'subscription', question: addressing?.question ?? msg.text, messages: quoteReply(msg, noticeReply, adapter.maxLength), answer: null, offer: null }
         : decide(
           msg,
           { botNames, pendingSuggestions: pending.length > 0 ? pending : null, office: this.opts.office, channelLimit: adapter.maxLength, lookup: (id) => index.answerFor(id, msg.text, received) },
@@ -297,12 +299,14 @@ export class Gateway {
 
   /**
    * A 已读 reply: confirms the notice it names, or the only one the chat has open, and says so;
-   * with several open and none named, lists them. Confirming twice changes nothing.
+   * with several open and none named, lists them. Confirming twice changes nothing. Null when it
+   * gets no answer (an unaddressed 已读 in a group without open notices: chatter).
    */
-  private async receipt(msg: InboundMessage, ack: ReadAck, at: Date): Promise<string> {
+  private async receipt(msg: InboundMessage, ack: ReadAck, addressed: boolean, at: Date): Promise<string | null> {
     const { delivery } = this.opts.store;
     const chat = { channel: msg.channel as 'telegram' | 'wechat', chatId: msg.chatId };
-    const decided = decideAck(ack, await delivery.open(chat));
+    const decided = decideAck(ack, await delivery.open(chat), addressed);
+    if ('silent' in decided) return null;
     if ('reply' in decided) return decided.reply;
     const outcome = await delivery.markRead(decided.confirm.id, chat, 'reply', at);
     this.opts.log.info({ channel: msg.channel, notice: decided.confirm.id, outcome }, '通知已确认阅读');

@@ -1,6 +1,7 @@
 import { ScanStatus, WechatyBuilder, types, type Contact, type Message, type PuppetModuleName, type Room, type Wechaty, type WechatyOptions } from 'wechaty';
 import type { FastifyBaseLogger } from 'fastify';
 import type { InboundMessage, MediaKind, OutboundMessage } from '../core/conversation/types.js';
+import { isWechatRoomId } from '../core/notices/delivery.js';
 import { ChannelError, type ChannelAdapter, type InboundHandler } from './channel.js';
 
 /**
@@ -102,15 +103,6 @@ export function sendFailureKind(err: unknown): 'refused' | 'network' {
     e = (e as { cause?: unknown }).cause;
   }
   return 'refused';
-}
-
-/**
- * Room ids as the common puppets write them: `...@chatroom` (padlocal, xp, the mock and the
- * services over them), `@@...` (wechat4u and the web protocol, where contacts start with one `@`).
- * Only a fallback for chats the adapter has not seen a message from since it started.
- */
-function looksLikeRoomId(id: string): boolean {
-  return id.endsWith('@chatroom') || id.startsWith('@@');
 }
 
 /** The id of a message Wechaty says it sent; puppets that do not tell give nothing. */
@@ -289,7 +281,8 @@ export class WechatAdapter implements ChannelAdapter {
 
   /** Says the message; resolves with the sent message's id when the puppet tells it. */
   private async deliver(out: OutboundMessage): Promise<string | null> {
-    const kind = this.chatKinds.get(out.chatId) ?? (looksLikeRoomId(out.chatId) ? 'room' : 'contact');
+    // A chat not seen since start (a notice's recipient) is told by its id, as the notice queue told it.
+    const kind = this.chatKinds.get(out.chatId) ?? (isWechatRoomId(out.chatId) ? 'room' : 'contact');
     if (kind === 'contact') {
       const contact = await this.bot.Contact.find({ id: out.chatId });
       if (!contact) throw new ChannelError('wechat', 'refused', `微信联系人不存在：${out.chatId}`);

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { withinOfficeHours, type OfficeHours } from '../core/notices/delivery.js';
+import { nextRound, reminderDue, withinOfficeHours, type OfficeHours, type ReminderSchedule } from '../core/notices/delivery.js';
 import type { WorkCalendar } from '../core/tickets/workdays.js';
 import { queueNotice, queueReminders, type Queued } from '../notices/deliver.js';
 import type { Store } from '../store/index.js';
@@ -12,13 +12,15 @@ export interface NoticeJobOptions {
   readonly queued: Queued;
   /** Reminders go out only within these hours, on working days (REMINDER_HOURS). */
   readonly officeHours: OfficeHours;
-  readonly calendar: WorkCalendar;
+  /**
+   * The working days, asked for on each run: the calendar of the knowledge folder as loaded (and
+   * reloaded), the one ticket deadlines are counted in.
+   */
+  readonly calendar: () => WorkCalendar;
   /** How often it looks for work; 30 s by default (tests shorten it). */
   readonly everyMs?: number;
   readonly now?: () => Date;
 }
-
-const HOUR_MS = 3_600_000;
 
 /**
  * Delivery's background work, on every instance: queueing notices whose delivery has started (the
@@ -59,6 +61,11 @@ export class NoticeJob {
     });
   }
 
+  /** When reminder rounds may go out now: the office hours, on the working days of the calendar as loaded. */
+  schedule(): ReminderSchedule {
+    return { hours: this.opts.officeHours, calendar: this.opts.calendar() };
+  }
+
   /** Stops looking and waits for a run under way. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -84,23 +91,24 @@ export class NoticeJob {
 
   /**
    * Per notice with a reminder plan: the first round not yet finished, once its delay since the
-   * notice was sent has passed and it is office hours. A round starts only after the one before it
-   * has finished.
+   * notice was sent has passed and it is office hours on a working day (core's reminderDue). A
+   * round starts only after the one before it has finished.
    */
   private async reminders(): Promise<void> {
     const { store, log } = this.opts;
     const now = this.now();
-    if (!withinOfficeHours(now, this.opts.officeHours, this.opts.calendar)) return;
+    const schedule = this.schedule();
+    // Outside office hours no round is due: spare the store the look.
+    if (!withinOfficeHours(now, schedule.hours, schedule.calendar)) return;
     const notices = (await store.notices.list()).filter((n) => n.state === 'queued' && n.reminders.length > 0 && n.sentAt !== null);
     for (const summary of notices) {
       const rounds = await store.delivery.rounds(summary.id);
-      const round = rounds.filter((r) => r.finishedAt !== null).length + 1;
-      const reminder = summary.reminders[round - 1];
-      if (!reminder || (summary.sentAt?.getTime() ?? Infinity) + reminder.afterHours * HOUR_MS > now.getTime()) continue;
+      const next = nextRound(summary.reminders, rounds.filter((r) => r.finishedAt !== null).length);
+      if (!next || !summary.sentAt || !reminderDue(summary.sentAt, next.reminder.afterHours, now, schedule)) continue;
       const notice = await store.notices.get(summary.id);
       if (!notice) continue;
-      const reminded = await queueReminders(store, notice, round, this.opts.queued, now);
-      log.info({ notice: notice.id, round, reminded }, '已发出提醒');
+      const reminded = await queueReminders(store, notice, next.round, this.opts.queued, now);
+      log.info({ notice: notice.id, round: next.round, reminded }, '已发出提醒');
     }
   }
 }

@@ -4,11 +4,11 @@
  * (reload.ts). nodejieba works in a worker thread with a dictionary of its own.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { prepareIndex, type IndexSource } from './open.js';
+import { handOver, prepareIndex, type IndexSource } from './open.js';
 
 const { source, now } = workerData as { source: IndexSource; now: string };
 try {
-  parentPort?.postMessage({ ok: true, prepared: prepareIndex(source, new Date(now), { check: true }) });
+  parentPort?.postMessage({ ok: true, handed: handOver(prepareIndex(source, new Date(now), { check: true })) });
 } catch (err) {
   parentPort?.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) });
 }

@@ -43,6 +43,28 @@ export interface PreparedIndex {
 }
 
 /**
+ * A prepared index with its saved text cut into the parts that take longest to parse, each parsed
+ * on its own between pauses: what a build worker hands to the server, whose event loop must not be
+ * held for long (one parse of the whole took most of a reload's longest step).
+ */
+export interface HandedIndex {
+  readonly knowledge: Knowledge;
+  readonly fromCache: boolean;
+  /** The JSON texts of the FAQ index, of the passage index, and of the rest (phrasings, pinyin, statutes). */
+  readonly parts: { readonly faq: string; readonly passages: string; readonly rest: string };
+}
+
+/** Cuts a prepared index into {@link HandedIndex}'s parts (in the worker: this parse does not hold the server). */
+export function handOver(prepared: PreparedIndex): HandedIndex {
+  const { index, statutes } = JSON.parse(prepared.saved) as SavedIndex;
+  return {
+    knowledge: prepared.knowledge,
+    fromCache: prepared.fromCache,
+    parts: { faq: JSON.stringify(index.faq), passages: JSON.stringify(index.passages), rest: JSON.stringify({ phrasings: index.phrasings, pinyin: index.pinyin, statutes }) },
+  };
+}
+
+/**
  * Loads the knowledge and finds its saved index: the one whose fingerprint (every file read, the
  * segmenter's dictionary and this code version) matches, or else builds the index and saves it
  * (the previous saves are removed). A cache that cannot be read or written only costs a rebuild.
@@ -86,18 +108,28 @@ export function loadPrepared(source: IndexSource, prepared: PreparedIndex): { in
   return { index, knowledge: { ...knowledge, statutes: saved.statutes } };
 }
 
-/** A prepared index loaded in this thread in steps of a few tens of milliseconds, awaiting `pause` between them. */
-export async function loadPreparedInSteps(source: IndexSource, prepared: PreparedIndex, pause: () => Promise<void>): Promise<{ index: SearchIndex; knowledge: Knowledge }> {
-  const { knowledge, analyzer, saved } = unpack(source, prepared);
+/** A handed-over index loaded in this thread in steps of a few milliseconds each, awaiting `pause` between them. */
+export async function loadHandedInSteps(source: IndexSource, handed: HandedIndex, pause: () => Promise<void>): Promise<{ index: SearchIndex; knowledge: Knowledge }> {
+  const { knowledge, parts } = handed;
+  const faq = JSON.parse(parts.faq) as SerializedIndex['faq'];
   await pause();
-  const index = await SearchIndex.loadInSteps(saved.index, knowledge.entries, saved.statutes, analyzer, knowledge.lexicon, pause);
-  return { index, knowledge: { ...knowledge, statutes: saved.statutes } };
+  const passages = JSON.parse(parts.passages) as SerializedIndex['passages'];
+  await pause();
+  const { phrasings, pinyin, statutes } = JSON.parse(parts.rest) as Omit<SerializedIndex, 'faq' | 'passages'> & Pick<SavedIndex, 'statutes'>;
+  await pause();
+  const analyzer = analyzerFor(source, knowledge);
+  await pause();
+  const index = await SearchIndex.loadInSteps({ faq, passages, phrasings, pinyin }, knowledge.entries, statutes, analyzer, knowledge.lexicon, pause);
+  return { index, knowledge: { ...knowledge, statutes } };
+}
+
+function analyzerFor(source: IndexSource, knowledge: Knowledge): Analyzer {
+  return createAnalyzer(jiebaSegmenter(source.cacheDir, knowledge.words), knowledge.lexicon);
 }
 
 function unpack(source: IndexSource, prepared: PreparedIndex): { knowledge: Knowledge; analyzer: Analyzer; saved: SavedIndex } {
   const { knowledge } = prepared;
-  const analyzer = createAnalyzer(jiebaSegmenter(source.cacheDir, knowledge.words), knowledge.lexicon);
-  return { knowledge, analyzer, saved: JSON.parse(prepared.saved) as SavedIndex };
+  return { knowledge, analyzer: analyzerFor(source, knowledge), saved: JSON.parse(prepared.saved) as SavedIndex };
 }
 
 /**

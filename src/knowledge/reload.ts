@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SearchIndex } from '../core/search/index.js';
 import type { Knowledge } from './load.js';
-import { loadPreparedInSteps, type IndexSource, type PreparedIndex } from './open.js';
+import { loadHandedInSteps, type HandedIndex, type IndexSource } from './open.js';
 
 /** A knowledge index loaded without holding the event loop. */
 export interface Loaded {
@@ -33,16 +33,16 @@ const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve
  */
 export async function loadInWorker(source: IndexSource, now = new Date()): Promise<Loaded> {
   const started = performance.now();
-  const prepared = await new Promise<PreparedIndex>((resolve, reject) => {
+  const handed = await new Promise<HandedIndex>((resolve, reject) => {
     const worker = new Worker(workerScript(), { workerData: { source, now: now.toISOString() } });
-    worker.once('message', (m: { ok: true; prepared: PreparedIndex } | { ok: false; message: string }) => {
+    worker.once('message', (m: { ok: true; handed: HandedIndex } | { ok: false; message: string }) => {
       void worker.terminate();
-      if (m.ok) resolve(m.prepared);
+      if (m.ok) resolve(m.handed);
       else reject(new Error(`知识库加载失败：${m.message}`));
     });
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`知识库加载线程意外退出（${code}）`)));
   });
-  const { index, knowledge } = await loadPreparedInSteps(source, prepared, pause);
-  return { index, knowledge, fromCache: prepared.fromCache, millis: performance.now() - started };
+  const { index, knowledge } = await loadHandedInSteps(source, handed, pause);
+  return { index, knowledge, fromCache: handed.fromCache, millis: performance.now() - started };
 }

@@ -1,4 +1,4 @@
-import { beijingTime, deliveryFigures, type DeliveryFigures, type DeliveryState } from '../core/notices/delivery.js';
+import { beijingTime, deliveryFigures, nextReminderAt, nextRound, type DeliveryFigures, type DeliveryState, type ReminderSchedule } from '../core/notices/delivery.js';
 import { excelCsv } from '../core/notices/report-csv.js';
 import { chinaDate } from '../core/tickets/workdays.js';
 import type { Round, Store, StoredNotice } from '../store/index.js';
@@ -12,17 +12,28 @@ export interface NoticeReport extends Omit<DeliveryFigures, 'items'> {
   readonly sentAt: Date | null;
   readonly items: readonly { readonly entryId: string; readonly title: string; readonly recipients: number }[];
   readonly reminders: readonly (Round & { readonly afterHours: number })[];
+  /** The round of the plan still to come and when it will go (office hours on a working day); null when none is. */
+  readonly nextReminder: { readonly round: number; readonly afterHours: number; readonly at: Date } | null;
 }
 
-/** The report of a notice as it stands now. */
-export async function noticeReport(store: Store, notice: StoredNotice, now = new Date()): Promise<NoticeReport> {
+/**
+ * The report of a notice as it stands now; `schedule` (REMINDER_HOURS and the working-day
+ * calendar) tells when the next reminder round will go.
+ */
+export async function noticeReport(store: Store, notice: StoredNotice, schedule: ReminderSchedule, now = new Date()): Promise<NoticeReport> {
   const [records, rounds] = await Promise.all([store.delivery.records(notice.id), store.delivery.rounds(notice.id)]);
   const figures = deliveryFigures(records, notice.items.map((i) => i.entryId), now);
+  // A round started and not yet finished shows among the rounds; the one after it is not due before it ends.
+  const next = notice.state === 'queued' && notice.sentAt ? nextRound(notice.reminders, rounds.filter((r) => r.finishedAt !== null).length) : null;
+  const sentAt = notice.sentAt;
   return {
-    id: notice.id, number: notice.number, title: notice.title, state: notice.state, sentAt: notice.sentAt,
+    id: notice.id, number: notice.number, title: notice.title, state: notice.state, sentAt,
     ...figures,
     items: figures.items.map((i) => ({ ...i, title: notice.items.find((it) => it.entryId === i.entryId)?.title ?? i.entryId })),
     reminders: rounds.map((r) => ({ ...r, afterHours: notice.reminders[r.round - 1]?.afterHours ?? 0 })),
+    nextReminder: next && sentAt && !rounds.some((r) => r.round === next.round)
+      ? { round: next.round, afterHours: next.reminder.afterHours, at: nextReminderAt(sentAt, next.reminder.afterHours, now, schedule) }
+      : null,
   };
 }
 
@@ -62,5 +73,7 @@ export function reportText(report: NoticeReport): string {
     for (const i of report.items) lines.push(`  ${i.title}：${i.recipients}`);
   }
   for (const r of report.reminders) lines.push(`第 ${r.round} 轮提醒（发送后 ${r.afterHours} 小时）：${beijingTime(r.startedAt)} 发给 ${r.recipients} 个聊天${r.finishedAt ? '' : '（进行中）'}`);
+  const next = report.nextReminder;
+  if (next) lines.push(`第 ${next.round} 轮提醒（发送后 ${next.afterHours} 小时）：预计 ${beijingTime(next.at)} 发给仍未读的聊天（只在工作日的办公时间发出）`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,4 @@
 import fp from 'fastify-plugin';
-import { DEFAULT_TICKET_RULES } from '../core/tickets/rules.js';
-import { WEEKDAYS_ONLY } from '../core/tickets/workdays.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -60,7 +58,7 @@ export default fp<ChannelsPluginOptions>(
     }
     const webhookAdapter = telegram ?? (adapters.find((a) => a instanceof TelegramAdapter) as TelegramAdapter | undefined) ?? null;
 
-    const ticketSettings = () => fastify.knowledge.knowledge()?.tickets ?? { calendar: WEEKDAYS_ONLY, rules: DEFAULT_TICKET_RULES };
+    const ticketSettings = () => fastify.knowledge.tickets();
     const gateway = new Gateway({
       store: fastify.store,
       index: () => fastify.knowledge.get(),

@@ -4,6 +4,7 @@ import { insideFolder, writeWhole } from '../knowledge/edit.js';
 import type { SearchIndex } from '../core/search/index.js';
 import { loadInWorker } from '../knowledge/reload.js';
 import type { Knowledge } from '../knowledge/load.js';
+import { readTicketSettings, type TicketSettings } from '../knowledge/tickets.js';
 import { ChunfengError } from '../errors.js';
 import type { Config } from '../config.js';
 
@@ -32,6 +33,12 @@ export interface SearchHolder {
   get(): SearchIndex;
   /** The knowledge the index was built from (entries, word lists, ticket rules), once loaded. */
   knowledge(): Knowledge | null;
+  /**
+   * The working-day calendar and the ticket rules (knowledge/calendar/, knowledge/tickets.yaml) for
+   * everything that counts working days: ticket deadlines and jobs, reminder rounds. Those of the
+   * knowledge as loaded, so they follow a reload; before the first load, the folder's as read at start.
+   */
+  tickets(): Pick<TicketSettings, 'calendar' | 'rules'>;
   /** Settles when the first load is done or failed. */
   readonly loaded: Promise<void>;
   /**
@@ -72,6 +79,11 @@ export default fp<SearchPluginOptions>(
   async (fastify, opts) => {
     let index: SearchIndex | null = opts.index ?? null;
     let knowledge: Knowledge | null = null;
+    // The calendar and rules as the folder has them at start, read at once (a few small files; what is
+    // wrong in them is `kb lint`'s and the load's to report): a reminder round or a deadline in the
+    // seconds before the first load counts a holiday as one, and an index built elsewhere (tests,
+    // benchmarks), which comes without the rest of the folder, has them too.
+    const atStart: Pick<TicketSettings, 'calendar' | 'rules'> = readTicketSettings(opts.config.knowledgeDir, new Date());
     let markLoaded: () => void = () => undefined;
     const loaded = index ? Promise.resolve() : new Promise<void>((resolve) => (markLoaded = resolve));
     const log = fastify.log.child({ component: 'knowledge' });
@@ -168,6 +180,7 @@ export default fp<SearchPluginOptions>(
         return index;
       },
       knowledge: () => knowledge,
+      tickets: () => knowledge?.tickets ?? atStart,
       loaded,
       reload,
       change,

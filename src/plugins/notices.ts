@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { WEEKDAYS_ONLY } from '../core/tickets/workdays.js';
 import { NoticeJob } from '../jobs/notices.js';
 
 declare module 'fastify' {
@@ -28,7 +27,8 @@ export default fp<NoticesPluginOptions>(
       log: fastify.log.child({ component: 'notices' }),
       queued: (channel) => fastify.dispatcher.wake(channel),
       officeHours: opts.config.reminderHours,
-      calendar: WEEKDAYS_ONLY,
+      // The calendar ticket deadlines are counted in: holidays and 调休 working days alike.
+      calendar: () => fastify.knowledge.tickets().calendar,
       everyMs: opts.everyMs,
       now: opts.now,
     });
@@ -36,5 +36,5 @@ export default fp<NoticesPluginOptions>(
     fastify.addHook('onReady', async () => job.start());
     fastify.addHook('onClose', async () => job.stop());
   },
-  { name: 'notices', dependencies: ['store', 'outbox'] },
+  { name: 'notices', dependencies: ['store', 'knowledge', 'outbox'] },
 );

@@ -299,6 +299,10 @@ const notices: FastifyPluginAsyncTypebox = async (fastify) => {
             round: Type.Integer(), afterHours: Type.Integer(), startedAt: Type.String({ format: 'date-time' }), recipients: Type.Integer({ description: '这一轮提醒的聊天数' }),
             finishedAt: Nullable(Type.String({ format: 'date-time' })),
           })),
+          nextReminder: Nullable(Type.Object({
+            round: Type.Integer(), afterHours: Type.Integer(),
+            at: Type.String({ format: 'date-time', description: '预计发出的时间：到点后的第一个办公时间（工作日的 REMINDER_HOURS，节假日顺延，调休上班日照发）' }),
+          }, { description: '提醒计划中还没开始的下一轮；没有则为 null' })),
           deferred: Type.Object({
             count: Type.Integer({ description: '因当日发送额度用完而顺延的聊天数（微信）' }),
             until: Nullable(Type.String({ description: '最早顺延到的日期（北京时间）' })),
@@ -309,13 +313,14 @@ const notices: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
   }, async (request) => {
-    const report = await noticeReport(store, await noticeOr404(request.params.id));
+    const report = await noticeReport(store, await noticeOr404(request.params.id), fastify.noticeJob.schedule(), fastify.noticeJob.now());
     return {
       ...report,
       sentAt: report.sentAt?.toISOString() ?? null,
       byOffice: report.byOffice.map((o) => ({ ...o })),
       items: report.items.map((i) => ({ ...i })),
       reminders: report.reminders.map((r) => ({ ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null })),
+      nextReminder: report.nextReminder && { ...report.nextReminder, at: report.nextReminder.at.toISOString() },
       deferred: { ...report.deferred },
     };
   });

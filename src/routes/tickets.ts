@@ -4,8 +4,7 @@ import { Type } from 'typebox';
 import { OUTBOX_PRIORITY, isOverdue, type Account, type ActionMessage, type Store, type Ticket, type TicketDetail } from '../store/index.js';
 import { STATE_LABELS, TICKET_STATES, type Actor, type TicketAction, type TicketState } from '../core/tickets/lifecycle.js';
 import { deadlines, formatRatingRequest, signed } from '../core/tickets/flow.js';
-import { DEFAULT_TICKET_RULES } from '../core/tickets/rules.js';
-import { WEEKDAYS_ONLY, workingDaysLeft } from '../core/tickets/workdays.js';
+import { workingDaysLeft } from '../core/tickets/workdays.js';
 import type { TicketSettings } from '../knowledge/tickets.js';
 import { ChunfengError } from '../errors.js';
 import type { Channel } from '../core/conversation/types.js';
@@ -135,7 +134,7 @@ const tickets: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addSchema(TicketSchema);
   fastify.addSchema(TicketDetailSchema);
   const agents = fastify.authorize(['agent']);
-  const settings = (): Pick<TicketSettings, 'calendar' | 'rules'> => fastify.knowledge.knowledge()?.tickets ?? { calendar: WEEKDAYS_ONLY, rules: DEFAULT_TICKET_RULES };
+  const settings = (): Pick<TicketSettings, 'calendar' | 'rules'> => fastify.knowledge.tickets();
 
   const context = async (now = new Date()): Promise<Context> => {
     const s = settings();

@@ -23,6 +23,15 @@ export interface BudgetRepository {
    * budget refused it). Nothing when the window has moved on since, or nothing is counted.
    */
   release(key: string, windowMs: number, now?: Date, offsetMs?: number): Promise<void>;
+  /**
+   * Takes the next send time of `key`, a pace shared by every instance: the times taken are at
+   * least `intervalMs` apart, whichever instance takes them, so the sends never bunch at a window's
+   * start the way fixed windows let them. Returns the time (epoch ms, not before `nowMs`) to send
+   * at, or null when the next free time is more than `aheadMs` after `nowMs`: the caller asks again
+   * later instead of queueing behind times already taken, so one with a longer `aheadMs` (a reply)
+   * gets in before one with a shorter (a broadcast).
+   */
+  pace(key: string, intervalMs: number, nowMs: number, aheadMs: number): Promise<number | null>;
   /** Forgets keys whose latest window started before `before` (their count no longer matters); returns how many. */
   prune(before: Date): Promise<number>;
 }
@@ -66,6 +75,20 @@ export function budgetRepository(db: Kysely<Database>): BudgetRepository {
       .where('key', '=', a.key)
       .where('window_start', '=', a.windowStart)
       .where('count', '>', 0));
+  // One statement: a new key starts at now; a known one moves on from the later of its next time
+  // and now, only when that is within `ahead` of now (when the WHERE refuses, RETURNING gives no row).
+  const takeSlot = prepare(db, (a: { key: string; now: number; next: number; horizon: number; interval: number }) =>
+    db
+      .insertInto('send_pace')
+      .values({ key: a.key, next_at: a.next })
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet((eb) => ({
+            next_at: eb(eb.case().when('send_pace.next_at', '>', a.now).then(eb.ref('send_pace.next_at')).else(a.now).end(), '+', a.interval),
+          }))
+          .where('send_pace.next_at', '<=', a.horizon))
+      .returning('next_at'));
   const windowOf = (windowMs: number, now: Date, offsetMs = 0): string => {
     if (!Number.isInteger(windowMs) || windowMs <= 0) throw new RangeError(`windowMs 应为正整数，当前为 ${windowMs}`);
     return toStored(new Date(Math.floor((now.getTime() + offsetMs) / windowMs) * windowMs - offsetMs));
@@ -87,6 +110,14 @@ export function budgetRepository(db: Kysely<Database>): BudgetRepository {
 
     async release(key, windowMs, now = new Date(), offsetMs = 0) {
       await giveBack.execute({ key, windowStart: windowOf(windowMs, now, offsetMs) });
+    },
+
+    async pace(key, intervalMs, nowMs, aheadMs) {
+      if (!(intervalMs > 0) || !(aheadMs >= 0)) throw new RangeError(`发送间隔应为正数、提前量不能为负，当前为 ${intervalMs}、${aheadMs}`);
+      const now = Math.floor(nowMs);
+      const interval = Math.ceil(intervalMs);
+      const { rows: [row] } = await takeSlot.execute({ key, now, next: now + interval, horizon: now + Math.floor(aheadMs), interval });
+      return row ? Number(row.next_at) - interval : null;
     },
 
     async prune(before) {

@@ -579,6 +579,16 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.createIndex('tickets_rating').on('tickets').columns(['id', 'rating']).execute();
     },
   },
+  '0013-send-pace': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The next free send time of a paced budget (epoch ms), shared by every instance.
+      await db.schema
+        .createTable('send_pace')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('next_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** What stands in a ticket's record for the words of a requester whose data was deleted on request. */

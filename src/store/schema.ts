@@ -146,6 +146,12 @@ export interface SendBudgetTable {
   count: number;
 }
 
+/** The next free time (epoch ms) of a paced send budget: one row per key. */
+export interface SendPaceTable {
+  key: string;
+  next_at: number;
+}
+
 /** Who may use the staff API and the console: bearer tokens are stored only as SHA-256 hashes. */
 export interface AccountsTable {
   id: string;
@@ -372,6 +378,7 @@ export interface Database {
   channel_pauses: ChannelPausesTable;
   pending_suggestions: PendingSuggestionsTable;
   send_budget: SendBudgetTable;
+  send_pace: SendPaceTable;
   accounts: AccountsTable;
   subscribers: SubscribersTable;
   subscriber_chats: SubscriberChatsTable;

@@ -98,6 +98,29 @@ describeEachDatabase('Dispatcher', (db) => {
     expect(await ta.store.outbox.depth()).toEqual([]);
   });
 
+  it('paces a broadcast shared by two instances: sends spread evenly, never bunched at a window\'s start', async () => {
+    const a = new FakeAdapter('telegram');
+    const b = new FakeAdapter('telegram');
+    const ta = await start(a, telegramAt(20));
+    const tb = await start(b, telegramAt(20));
+    const chats = await Promise.all(Array.from({ length: 40 }, (_, i) => storeChatId(ta.store, 'telegram', `p-${i}`, 'private')));
+    await ta.store.outbox.enqueue(chats.map((chatId, i) => ({
+      channel: 'telegram', chatId, channelChatId: `p-${i}`, kind: 'notice', priority: OUTBOX_PRIORITY.broadcast, text: `通知 ${i}`, dedupeKey: `notice:2:${i}`,
+    })));
+    ta.scope.dispatcher.wake('telegram');
+    tb.scope.dispatcher.wake('telegram');
+    await vi.waitFor(() => expect(a.sends.length + b.sends.length).toBe(40), { timeout: 15_000 });
+    const at = [...a.sends, ...b.sends].map((s) => s.epochMs).sort((x, y) => x - y);
+    // Both instances sent, and the two together kept 20 in any second, not just in the store's windows.
+    expect(Math.min(a.sends.length, b.sends.length)).toBeGreaterThan(0);
+    expect(Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1_000).length))).toBeLessThanOrEqual(21);
+    // Evenly: with fixed windows both instances sent at once at each window's start.
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps.filter((g) => g < 25).length).toBeLessThanOrEqual(3);
+    // At close to the limit: 40 sends 50 ms apart take about two seconds.
+    expect(at.at(-1)! - at[0]!).toBeLessThan(4_000);
+  });
+
   it('expires a reply that could only be sent past OUTBOX_MAX_AGE, and counts it', async () => {
     const adapter = new FakeAdapter('telegram');
     const t = await start(adapter, TELEGRAM, { OUTBOX_MAX_AGE: '10' });

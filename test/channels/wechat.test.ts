@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -14,6 +13,7 @@ import type { InboundMessage } from '../../src/core/conversation/types.js';
 import { openIndex } from '../../src/knowledge/open.js';
 import type { StoredMessage } from '../../src/store/index.js';
 import { REAL_KNOWLEDGE, removeDir, seededCacheDir, tempDir } from '../helpers/knowledge.js';
+import { observe, type Seen } from './wechat-mock.js';
 
 /**
  * The WeChat adapter through the real Wechaty and the real app (gateway, dialog, knowledge index,
@@ -25,14 +25,6 @@ const BOT_NAME = '春风税务助手';
 const SEP = '\u2005';
 const WAIT = { timeout: 10_000, interval: 10 };
 
-/** One message as a user of the mock sees it. */
-interface Seen {
-  readonly id: string;
-  readonly talkerId: string;
-  readonly text: string;
-  /** Null in a private chat. */
-  readonly roomId: string | null;
-}
 
 let dir: string;
 let root: FastifyInstance;
@@ -53,15 +45,6 @@ const logLines: Array<Record<string, unknown>> = [];
 const delivered: InboundMessage[] = [];
 let handled = 0;
 let qrWhileWaiting: ReturnType<WechatAdapter['loginQr']> = null;
-
-/**
- * Records what a mock room or contact shows. PuppetMock types its emitters with typed-emitter, whose
- * CommonJS default export does not resolve under NodeNext, so `on` is missing from the types; they
- * are Node EventEmitters.
- */
-function observe(emitter: mock.RoomMock | mock.ContactMock, into: Seen[]): void {
-  (emitter as unknown as EventEmitter).on('message', (m: mock.MessageMock) => void into.push({ id: m.id, talkerId: m.talker().id, text: m.text() ?? '', roomId: m.room()?.id ?? null }));
-}
 
 /** Resolves once the gateway has finished `count` more deliveries than `since` (replies sent, messages stored). */
 async function handledAfter(since: number, count = 1): Promise<void> {

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isWorkingDay } from '../../src/core/tickets/workdays.js';
 import { build } from '../helpers/build.js';
 import { faqFile, removeDir, tempDir, writeFiles } from '../helpers/knowledge.js';
 
@@ -53,6 +54,21 @@ describe('reloading the knowledge without a restart', () => {
     expect(third).toBe(second);
     expect(second).not.toBe(first);
     await Promise.all([first, second]);
+  });
+
+  it('gives out the folder\'s working-day calendar from start, before the first load, and the new one after a reload', async () => {
+    const dir = folder();
+    writeFiles(dir, { 'calendar/2026.yaml': 'year: 2026\nholidays:\n  - 2026-10-01 ~ 2026-10-07\nworkdays: [2026-10-10]\n' });
+    app = await build({ index: null, env: { KNOWLEDGE_DIR: dir } });
+    await app.ready();
+    // The worker is still building: reminder rounds and deadlines already skip 国庆 and count the 调休 Saturday.
+    expect(app.knowledge.ready).toBe(false);
+    const before = app.knowledge.tickets().calendar;
+    expect([isWorkingDay('2026-10-01', before), isWorkingDay('2026-10-10', before)]).toEqual([false, true]);
+    await app.knowledge.loaded;
+    writeFiles(dir, { 'calendar/2026.yaml': 'year: 2026\nholidays:\n  - 2026-10-01 ~ 2026-10-08\nworkdays: [2026-10-10]\n' });
+    await app.knowledge.reload();
+    expect(isWorkingDay('2026-10-08', app.knowledge.tickets().calendar)).toBe(false);
   });
 
   it('keeps the old index when the folder cannot be loaded, and says why', async () => {

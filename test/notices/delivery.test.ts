@@ -225,6 +225,42 @@ describeEachDatabase('notice delivery', (db) => {
     expect((await call('GET', `/api/notices/${id}/report`)).json().reminders.map((r: { round: number; recipients: number }) => [r.round, r.recipients])).toEqual([[1, 1], [2, 1]]);
   });
 
+  it('holds reminders over the National Day holiday and sends one on the 调休 Saturday, by knowledge/calendar', async () => {
+    await call('POST', '/api/subscribers', companies(2));
+    // Sent Wednesday 2026-09-30 at 10:00 Beijing time; the rounds fall due on 10-01 (国庆) and on Friday 10-09 at 18:00.
+    clock = new Date('2026-09-30T10:00:00+08:00');
+    const id = await compose({ title: '国庆前通知', reminders: [{ afterHours: 24 }, { afterHours: 9 * 24 + 8, text: '再次提醒：请尽快办理' }] });
+    // The report tells staff when the first round will go: after the holiday, at the start of office hours.
+    expect(await sendAndSettle(id)).toMatchObject({ sent: 2, nextReminder: { round: 1, afterHours: 24, at: new Date('2026-10-08T09:00:00+08:00').toISOString() } });
+    await t.store.delivery.markRead(id, { channel: 'telegram', chatId: '900001' }, 'reply');
+    api.clearCalls();
+    const roundsAt = async (local: string): Promise<number[]> => {
+      clock = new Date(`${local}+08:00`);
+      await t.scope.noticeJob.run();
+      return (await call('GET', `/api/notices/${id}/report`)).json().reminders.map((r: { round: number }) => r.round);
+    };
+
+    // A weekday, in office hours, but a holiday: nothing, on any day of it.
+    for (const day of ['2026-10-01', '2026-10-05', '2026-10-07']) expect(await roundsAt(`${day}T10:00:00`)).toEqual([]);
+    expect(await roundsAt('2026-10-08T08:30:00')).toEqual([]);
+    expect(await roundsAt('2026-10-08T09:00:00')).toEqual([1]);
+    expect((await call('GET', `/api/notices/${id}/report`)).json().nextReminder).toEqual({ round: 2, afterHours: 224, at: new Date('2026-10-10T09:00:00+08:00').toISOString() });
+    await api.waitForCalls('sendMessage', 1);
+    expect(api.delivered.map((m) => [m.chat.id, m.text.split('\n')[0]])).toEqual([[900_002, '【提醒】国庆前通知']]);
+
+    // The second round is due on Friday evening; Saturday 10-10 is worked (调休), so it goes then.
+    expect(await roundsAt('2026-10-09T18:00:00')).toEqual([1]);
+    expect(await roundsAt('2026-10-10T09:30:00')).toEqual([1, 2]);
+    await api.waitForCalls('sendMessage', 2);
+    expect(api.delivered[1]?.text.split('\n')[0]).toBe('再次提醒：请尽快办理');
+    expect(api.delivered[1]?.chat.id).toBe(900_002);
+    const report = (await call('GET', `/api/notices/${id}/report`)).json();
+    expect(report.nextReminder).toBeNull();
+    expect(report.reminders.map((r: { startedAt: string; recipients: number }) => [r.startedAt, r.recipients])).toEqual([
+      [new Date('2026-10-08T09:00:00+08:00').toISOString(), 1], [new Date('2026-10-10T09:30:00+08:00').toISOString(), 1],
+    ]);
+  });
+
   it('answers a question asked in the middle of a broadcast before the broadcast has finished', async () => {
     await t.app.close();
     t = await buildApp({

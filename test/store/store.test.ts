@@ -383,6 +383,26 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
       expect(await store.budget.tryConsume('room:a', MINUTE, 0, at(0))).toBe(false);
       await expect(store.budget.tryConsume('room:a', 0, 5, at(0))).rejects.toThrow(RangeError);
     });
+
+    it('paces send times an interval apart, never before now, and refuses one too far ahead', async () => {
+      const t0 = 1_800_000_000_000;
+      expect(await store.budget.pace('bot:p', 100, t0, 100)).toBe(t0);
+      expect(await store.budget.pace('bot:p', 100, t0 + 10, 100)).toBe(t0 + 100);
+      // The next free time is t0 + 200, more than 100 ahead of t0 + 10: ask again later.
+      expect(await store.budget.pace('bot:p', 100, t0 + 10, 100)).toBeNull();
+      // A longer reach (a reply) gets it meanwhile.
+      expect(await store.budget.pace('bot:p', 100, t0 + 10, 800)).toBe(t0 + 200);
+      // After a quiet spell the pace starts from now, not from a time in the past.
+      expect(await store.budget.pace('bot:p', 100, t0 + 5_000, 100)).toBe(t0 + 5_000);
+      expect(await store.budget.pace('bot:q', 100, t0 + 10, 100)).toBe(t0 + 10);
+      await expect(store.budget.pace('bot:p', 0, t0, 100)).rejects.toThrow(RangeError);
+    });
+
+    it('gives 20 concurrent callers distinct send times an interval apart', async () => {
+      const t0 = 1_800_000_000_000;
+      const slots = await times(20, () => store.budget.pace('bot:race', 50, t0, 10_000));
+      expect([...slots].sort((x, y) => x! - y!)).toEqual(Array.from({ length: 20 }, (_, i) => t0 + i * 50));
+    });
   });
 
   describe('two instances on one database', () => {
@@ -390,6 +410,9 @@ function storeSuite(makeTarget: () => Promise<Target>): void {
       const other = await open();
       const sent = await times(20, (i) => (i % 2 ? store : other).budget.tryConsume('account:bot', MINUTE, 7, at(0)));
       expect(trues(sent)).toBe(7);
+      const t0 = 1_800_000_000_000;
+      const slots = await times(10, (i) => (i % 2 ? store : other).budget.pace('account:bot', 40, t0, 1_000));
+      expect([...slots].sort((x, y) => x! - y!)).toEqual(Array.from({ length: 10 }, (_, i) => t0 + i * 40));
 
       const key = { channel: 'wechat', chatId: 'c', userId: 'u' };
       await store.suggestions.put(key, ['x', 'y'], MINUTE, at(0));
@@ -529,8 +552,8 @@ describe.skipIf(PG_URL === null)(
           expect(tables.rows.map((r) => r.table_name)).toEqual([
             'accounts', 'binding_codes', 'channel_pauses', 'chat_topics', 'chats', 'chunfeng_migrations', 'data_requests', 'inbox_decisions',
             'inbox_keys', 'knowledge_revisions', 'messages', 'notice_items', 'notice_recipients', 'notice_rounds', 'notices', 'outbox',
-            'pending_suggestions', 'question_days', 'report_days', 'report_kept_days', 'rolled_days', 'send_budget', 'subscriber_chats', 'subscribers',
-            'ticket_counters', 'ticket_events', 'ticket_messages', 'tickets', 'users',
+            'pending_suggestions', 'question_days', 'report_days', 'report_kept_days', 'rolled_days', 'send_budget', 'send_pace', 'subscriber_chats',
+            'subscribers', 'ticket_counters', 'ticket_events', 'ticket_messages', 'tickets', 'users',
           ]);
         } finally {
           await Promise.all(stores.map((s) => s.close()));

@@ -197,6 +197,8 @@ export interface NoticeReport extends DeliveryCounts {
   readonly byOffice: (DeliveryCounts & { readonly office: string | null })[];
   readonly items: { readonly entryId: string; readonly title: string; readonly recipients: number }[];
   readonly reminders: { readonly round: number; readonly afterHours: number; readonly startedAt: string; readonly recipients: number; readonly finishedAt: string | null }[];
+  /** The planned round still to come and when it will go: office hours on a working day (holidays skipped). */
+  readonly nextReminder: { readonly round: number; readonly afterHours: number; readonly at: string } | null;
   readonly deferred: { readonly count: number; readonly until: string | null };
 }
 

@@ -103,14 +103,18 @@ export interface OpenNotice {
   readonly title: string;
 }
 
-/** What a 已读 reply does: confirm one notice, or answer without confirming anything. */
-export type AckDecision = { readonly confirm: OpenNotice } | { readonly reply: string };
+/** What a 已读 reply does: confirm one notice, answer without confirming anything, or nothing at all. */
+export type AckDecision = { readonly confirm: OpenNotice } | { readonly reply: string } | { readonly silent: true };
 
 /**
  * Which notice a 已读 reply confirms: the one named by number, else the only one open; with
- * several open and none named, a list to choose from; with none, a short answer.
+ * several open and none named, a list to choose from; with none, a short answer. A 已读 in a group
+ * that did not address the bot (`addressed` false: a notice there asks for a plain 已读, and WeChat
+ * shows the bot no reply-to) was meant for the bot only while the group has a notice open: with none,
+ * it is chatter and gets no answer.
  */
-export function decideAck(ack: ReadAck, open: readonly OpenNotice[]): AckDecision {
+export function decideAck(ack: ReadAck, open: readonly OpenNotice[], addressed = true): AckDecision {
+  if (!addressed && open.length === 0) return { silent: true };
   if (ack.number !== null) {
     const named = open.find((n) => n.number === ack.number);
     if (named) return { confirm: named };
@@ -154,12 +158,72 @@ export function readOfficeHours(text: string): OfficeHours | null {
   return { fromMinute, toMinute };
 }
 
-/** Whether `at` falls within office hours on a working day, Beijing time. */
+/**
+ * Whether `at` falls within office hours on a working day, Beijing time. Working days are those of
+ * the calendar (knowledge/calendar, as for ticket deadlines): statutory holidays are not, the
+ * weekend days worked (调休) are.
+ */
 export function withinOfficeHours(at: Date, hours: OfficeHours, calendar: WorkCalendar): boolean {
   if (!isWorkingDay(chinaDate(at), calendar)) return false;
   const local = new Date(at.getTime() + 8 * 3600_000);
   const minute = local.getUTCHours() * 60 + local.getUTCMinutes();
   return minute >= hours.fromMinute && minute < hours.toMinute;
+}
+
+/** When reminder rounds may go out: REMINDER_HOURS on the working days of the calendar. */
+export interface ReminderSchedule {
+  readonly hours: OfficeHours;
+  readonly calendar: WorkCalendar;
+}
+
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+/** The instant a minute of a Beijing calendar day (YYYY-MM-DD) begins. */
+function beijingMinute(day: string, minute: number): Date {
+  return new Date(Date.parse(`${day}T00:00:00+08:00`) + minute * MINUTE_MS);
+}
+
+/**
+ * The first instant at or after `at` within office hours on a working day: `at` itself when it is
+ * one, else the start of office hours on that day or the next working day (after a weekend, a
+ * holiday; a 调休 weekend day is a working day).
+ */
+export function nextOfficeHour(at: Date, schedule: ReminderSchedule): Date {
+  const { hours, calendar } = schedule;
+  if (withinOfficeHours(at, hours, calendar)) return at;
+  let day = chinaDate(at);
+  if (isWorkingDay(day, calendar) && at < beijingMinute(day, hours.fromMinute)) return beijingMinute(day, hours.fromMinute);
+  // The longest run of days off is a holiday with its weekends, about nine days: a year is plenty.
+  for (let i = 0; i < 366; i++) {
+    day = chinaDate(new Date(Date.parse(`${day}T12:00:00+08:00`) + 24 * HOUR_MS));
+    if (isWorkingDay(day, calendar)) return beijingMinute(day, hours.fromMinute);
+  }
+  throw new RangeError(`${chinaDate(at)} 之后一年内没有工作日，请检查节假日安排`);
+}
+
+/**
+ * When a reminder round planned `afterHours` after the notice was sent goes out, as seen at `now`:
+ * once its delay has passed, at the first office hour on a working day. A round that falls due in
+ * the evening, on a weekend or on a holiday waits for the next working day's office hours; one whose
+ * time passed while nothing ran goes at the next office hour from `now`.
+ */
+export function nextReminderAt(sentAt: Date, afterHours: number, now: Date, schedule: ReminderSchedule): Date {
+  return nextOfficeHour(new Date(Math.max(sentAt.getTime() + afterHours * HOUR_MS, now.getTime())), schedule);
+}
+
+/** Whether that round may go out at `now`: its time ({@link nextReminderAt}) is now. */
+export function reminderDue(sentAt: Date, afterHours: number, now: Date, schedule: ReminderSchedule): boolean {
+  return nextReminderAt(sentAt, afterHours, now, schedule).getTime() <= now.getTime();
+}
+
+/**
+ * The reminder round to do next (1-based) after the rounds already finished, with its plan; null
+ * when the plan has no more. A round started and not finished (a crash mid-round) is the next one.
+ */
+export function nextRound<R>(plan: readonly R[], finished: number): { readonly round: number; readonly reminder: R } | null {
+  const reminder = plan[finished];
+  return reminder === undefined ? null : { round: finished + 1, reminder };
 }
 
 /** Where one recipient's delivery stands, as the report counts it. */
@@ -249,7 +313,16 @@ export const MESSAGE_FORMS: Readonly<Record<ChatRef['channel'], { readonly maxLe
   wechat: { maxLength: 1500, buttons: false },
 };
 
-/** Whether a chat is a group, by how its network names it: Telegram groups are negative, WeChat rooms end in @chatroom. */
+/**
+ * Whether a WeChat id is a room's, as the common puppets write them: `...@chatroom` (padlocal, xp,
+ * the mock and the services over them), `@@...` (wechat4u and the web protocol, whose contacts start
+ * with one `@`, so "has an @" is not the rule).
+ */
+export function isWechatRoomId(id: string): boolean {
+  return id.endsWith('@chatroom') || id.startsWith('@@');
+}
+
+/** Whether a chat is a group, by how its network names it: Telegram groups are negative, WeChat rooms as {@link isWechatRoomId}. */
 export function chatKindOf(chat: ChatRef): 'private' | 'group' {
-  return (chat.channel === 'telegram' ? chat.chatId.startsWith('-') : chat.chatId.includes('@')) ? 'group' : 'private';
+  return (chat.channel === 'telegram' ? chat.chatId.startsWith('-') : isWechatRoomId(chat.chatId)) ? 'group' : 'private';
 }

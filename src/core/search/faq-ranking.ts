@@ -145,15 +145,17 @@ export class FaqRanking {
 
   /**
    * `saved`: the terms of each entry's phrasings as {@link phrasingTerms} gave them when the index
-   * was built, so that a saved index need not segment them again.
+   * was built, so that a saved index need not segment them again. `scores`: lunr's scores over
+   * `index`, when made beforehand (a stepped load makes them in a step of their own).
    */
   constructor(
     readonly entries: readonly Entry[],
     private readonly index: lunr.Index,
     private readonly analyzer: Analyzer,
     saved: Readonly<Record<string, readonly (readonly string[])[]>> = {},
+    scores: LunrScores = new LunrScores(index),
   ) {
-    this.scores = new LunrScores(index);
+    this.scores = scores;
     this.postings = (index as unknown as { invertedIndex: FaqRanking['postings'] }).invertedIndex;
     for (const e of entries) this.byId.set(e.id, e);
     this.rarest = bm25Idf(1, Math.max(entries.length, 1));

@@ -4,6 +4,7 @@ import { answerWith, noAnswer, round, type Answer } from './answer.js';
 import { Citations } from './citations.js';
 import { DEFAULT_CONFIDENCE, candidateFigures, chances, decide, questionFigures, toSuggestion, type Confidence } from './decision.js';
 import { FaqRanking, buildFaqIndex, type Ranked } from './faq-ranking.js';
+import { LunrScores } from './lunr-scores.js';
 import { PassageIndex, type SerializedPassages } from './passages.js';
 import { SoundAlike, type Correction } from './soundalike.js';
 import { StatuteSearch } from './statute-search.js';
@@ -81,7 +82,9 @@ export class SearchIndex {
     const { entries, analyzer, lexicon, saved } = parts;
     const faqIndex = parts.faqIndex();
     yield;
-    const faq = new FaqRanking(entries, faqIndex, analyzer, saved?.phrasings);
+    const scores = new LunrScores(faqIndex);
+    yield;
+    const faq = new FaqRanking(entries, faqIndex, analyzer, saved?.phrasings, scores);
     yield;
     const statutes = parts.statutes();
     yield;
@@ -90,6 +93,7 @@ export class SearchIndex {
       const n = used.get(canonical);
       return n ? [{ surface: alias, canonical, entries: n }] : [];
     });
+    yield;
     const soundAlike = new SoundAlike(
       [...[...used].map(([term, n]) => ({ surface: term, canonical: term, entries: n })), ...aliases],
       { isWord: (w) => analyzer.isWord(w), isStopword: (w) => analyzer.isStopword(analyzer.canonical(w)) },
