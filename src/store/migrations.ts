@@ -575,8 +575,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await widen('tickets_first_response', 'tickets', ['first_response_at', 'created_at']);
       await widen('tickets_resolved', 'tickets', ['resolved_at', 'created_at']);
       await widen('ticket_events_type', 'ticket_events', ['type', 'at', 'ticket_id']);
-      // The rating of each ticket rated in the period, without visiting the tickets (PostgreSQL read them all).
-      await db.schema.createIndex('tickets_rating').on('tickets').columns(['id', 'rating']).execute();
     },
   },
   '0013-send-pace': {
@@ -587,6 +585,13 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .addColumn('key', 'text', (c) => c.primaryKey())
         .addColumn('next_at', 'bigint', (c) => c.notNull())
         .execute();
+    },
+  },
+  '0014-report-rating': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The rating of each ticket rated in a period, for the report, without visiting the tickets
+      // (PostgreSQL read the whole table to join the period's ratings).
+      await db.schema.createIndex('tickets_rating').on('tickets').columns(['id', 'rating']).execute();
     },
   },
 };
