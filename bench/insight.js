@@ -185,6 +185,7 @@ async function measure(label, url, dataDir, bump) {
       const top = (await get('/api/insight/hot?period=month')).body.topics[0].id;
       url = `/api/insight/hot/${top}/messages?period=month&limit=50`;
     }
+    if (before) await before(-1);
     await get(url);
     const times = [];
     let body;
@@ -210,12 +211,12 @@ async function otherInstance(url, keys) {
   if (url.startsWith('sqlite:')) {
     const db = new Sqlite(url.slice('sqlite:'.length));
     const bump = db.prepare('update inbox_keys set count = count + 1, last_at = ? where key = ?');
-    return { bump: async (i) => bump.run(now(), keys[(i * 7919) % keys.length]), close: async () => db.close() };
+    return { bump: async (i) => bump.run(now(), keys[((i + 2) * 7919) % keys.length]), close: async () => db.close() };
   }
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   return {
-    bump: (i) => client.query('update inbox_keys set count = count + 1, last_at = $1 where key = $2', [now(), keys[(i * 7919) % keys.length]]),
+    bump: (i) => client.query('update inbox_keys set count = count + 1, last_at = $1 where key = $2', [now(), keys[((i + 2) * 7919) % keys.length]]),
     close: () => client.end(),
   };
 }
