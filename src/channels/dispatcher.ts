@@ -97,6 +97,15 @@ function budgetKey(channel: Channel, rate: Rate): string {
   return rate.offsetMs ? `send:${channel}:account:${rate.windowMs}+${rate.offsetMs}` : `send:${channel}:account:${rate.windowMs}`;
 }
 
+/**
+ * The time the pace runs on: the epoch as this process started plus a monotonic clock, so every
+ * instance reads about the same time (as from Date) but a clock set back or stopped (NTP, a test's
+ * fake Date) does not stop the sends; the store keeps sends an interval apart whatever the clocks say.
+ */
+function paceClock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** The store key of a channel's pace. */
 function paceKey(channel: Channel): string {
   return `send:${channel}:pace`;
@@ -387,7 +396,9 @@ export class Dispatcher {
     if (delayMs >= 1) await this.pause(delayMs);
     // Timers held up by a busy event loop fire together: keep the gap between the sends themselves
     // too, so that a burst never goes out at once (what a crash can send twice is what is under way).
-    const spacing = lane.gap * (lane.limits.jitter ? 0.5 : 1);
+    // A reply on a paced lane takes its time from the pace ahead of the broadcast instead: kept
+    // behind the broadcast's own starts here, it waited as long as they kept coming.
+    const spacing = lane.paced && row.priority < OUTBOX_PRIORITY.broadcast ? 0 : lane.gap * (lane.limits.jitter ? 0.5 : 1);
     for (let wait = lane.lastStart + spacing - performance.now(); wait >= 1 && !this.stopped; wait = lane.lastStart + spacing - performance.now()) {
       await this.pause(wait);
     }
@@ -450,8 +461,8 @@ export class Dispatcher {
    * reply up to REPLY_AHEAD gaps, so replies get in first. This instance's broadcast rows take
    * theirs one after another, each once the one before is a gap from its time: they do not all ask
    * the store again and again while the pace is taken, and each has a gap's room for the round
-   * trip, so a slow one does not lose a send time. The pace runs on the wall clock, which every
-   * instance shares, not on the injectable `now`.
+   * trip, so a slow one does not lose a send time. The pace runs on {@link paceClock}, not on the
+   * injectable `now`.
    */
   private async paceFor(lane: Lane, row: ClaimedItem): Promise<boolean> {
     if (!lane.paced) return !this.stopped;
@@ -460,7 +471,7 @@ export class Dispatcher {
     const take = async (): Promise<number | null> => {
       for (;;) {
         if (this.stopped) return null;
-        const at = await this.opts.store.budget.pace(paceKey(lane.channel), lane.gap, Date.now(), ahead);
+        const at = await this.opts.store.budget.pace(paceKey(lane.channel), lane.gap, paceClock(), ahead);
         if (at !== null) return at;
         await this.pause(lane.gap * (0.5 + Math.random()));
       }
@@ -470,13 +481,13 @@ export class Dispatcher {
     else {
       const turn = lane.pacing.then(take);
       lane.pacing = turn.then(
-        (t) => (t !== null && t - lane.gap - Date.now() >= 1 ? this.pause(t - lane.gap - Date.now()) : undefined),
+        (t) => (t !== null && t - lane.gap - paceClock() >= 1 ? this.pause(t - lane.gap - paceClock()) : undefined),
         () => undefined,
       );
       at = await turn;
     }
     if (at === null) return false;
-    if (at - Date.now() >= 1) await this.pause(at - Date.now());
+    if (at - paceClock() >= 1) await this.pause(at - paceClock());
     return !this.stopped;
   }
 
