@@ -131,88 +131,93 @@ export function reportRepository(db: Kysely<Database>, together: Together): Repo
       const to = toStored(period.to);
       // Each figure from one index range that holds the columns it reads (migration 0013), counted
       // or cut down by the database: a month is thousands of tickets, and reading them row by row
-      // cost more than everything else in the report.
-      const registered = await db
-        .selectFrom('tickets')
-        .select((eb) => ['category', 'channel', eb.fn.countAll<number | string>().as('count')])
-        .where('created_at', '>=', from)
-        .where('created_at', '<', to)
-        .groupBy(['category', 'channel'])
-        .execute();
-      const dues = duesOf([...new Set(registered.map((r) => r.category))]);
-      // Each ticket meets the deadlines of its Beijing day of registration through an equality join on
-      // a day key both databases make from the stored UTC text alone: the UTC date, with '+' from
-      // 16:00, which in Beijing (UTC+8) is the next day. A join on the days' ranges had SQLite index
-      // the whole table by category.
-      const keys = dues.flatMap((d, i) => {
-        const day = chinaDay(d.from);
-        return [day, `${startOfChinaDay(day).toISOString().slice(0, 10)}+`].map((key) =>
-          sql`(${sql.lit(i)}, ${key}, ${d.category}, ${toStored(d.firstResponse)}, ${toStored(d.resolution)})`);
-      });
-      const deadlines = dues.length === 0 ? [] : (await sql<{ i: number | string } & Record<'fm' | 'fl' | 'fo' | 'rm' | 'rl' | 'ro', number | string>>`
-        with dues (i, day, category, first_due, due) as (values ${sql.join(keys)})
-        select d.i,
-          sum(case when t.first_response_at <= d.first_due then 1 else 0 end) as fm,
-          sum(case when t.first_response_at > d.first_due then 1 else 0 end) as fl,
-          sum(case when t.first_response_at is null then 1 else 0 end) as fo,
-          sum(case when t.resolved_at <= d.due then 1 else 0 end) as rm,
-          sum(case when t.resolved_at > d.due then 1 else 0 end) as rl,
-          sum(case when t.resolved_at is null then 1 else 0 end) as ro
-        from tickets t
-        join dues d on d.day = substr(t.created_at, 1, 10) || case when substr(t.created_at, 12, 2) >= '16' then '+' else '' end and d.category = t.category
-        where t.created_at >= ${from} and t.created_at < ${to}
-        group by d.i`.execute(db)).rows.map((r) => {
+      // cost more than everything else in the report. The figures are independent: on PostgreSQL
+      // they are counted side by side.
+      const registeredAndDeadlines = async (): Promise<Pick<TicketTallies, 'registered' | 'deadlines'>> => {
+        const rows = await db
+          .selectFrom('tickets')
+          .select((eb) => ['category', 'channel', eb.fn.countAll<number | string>().as('count')])
+          .where('created_at', '>=', from)
+          .where('created_at', '<', to)
+          .groupBy(['category', 'channel'])
+          .execute();
+        const registered = rows.map((r) => ({ category: r.category, channel: r.channel, count: Number(r.count) }));
+        const dues = duesOf([...new Set(registered.map((r) => r.category))]);
+        if (dues.length === 0) return { registered, deadlines: [] };
+        // Each ticket meets the deadlines of its Beijing day of registration through an equality join on
+        // a day key both databases make from the stored UTC text alone: the UTC date, with '+' from
+        // 16:00, which in Beijing (UTC+8) is the next day. A join on the days' ranges had SQLite index
+        // the whole table by category.
+        const keys = dues.flatMap((d, i) => {
+          const day = chinaDay(d.from);
+          return [day, `${startOfChinaDay(day).toISOString().slice(0, 10)}+`].map((key) =>
+            sql`(${sql.lit(i)}, ${key}, ${d.category}, ${toStored(d.firstResponse)}, ${toStored(d.resolution)})`);
+        });
+        const { rows: counts } = await sql<{ i: number | string } & Record<'fm' | 'fl' | 'fo' | 'rm' | 'rl' | 'ro', number | string>>`
+          with dues (i, day, category, first_due, due) as (values ${sql.join(keys)})
+          select d.i,
+            sum(case when t.first_response_at <= d.first_due then 1 else 0 end) as fm,
+            sum(case when t.first_response_at > d.first_due then 1 else 0 end) as fl,
+            sum(case when t.first_response_at is null then 1 else 0 end) as fo,
+            sum(case when t.resolved_at <= d.due then 1 else 0 end) as rm,
+            sum(case when t.resolved_at > d.due then 1 else 0 end) as rl,
+            sum(case when t.resolved_at is null then 1 else 0 end) as ro
+          from tickets t
+          join dues d on d.day = substr(t.created_at, 1, 10) || case when substr(t.created_at, 12, 2) >= '16' then '+' else '' end and d.category = t.category
+          where t.created_at >= ${from} and t.created_at < ${to}
+          group by d.i`.execute(db);
         const tally = (met: unknown, late: unknown, open: unknown): DeadlineTally => ({ met: Number(met), late: Number(late), open: Number(open) });
-        return { due: dues[Number(r.i)] as TicketDue, firstResponse: tally(r.fm, r.fl, r.fo), resolution: tally(r.rm, r.rl, r.ro) };
-      });
+        return { registered, deadlines: counts.map((r) => ({ due: dues[Number(r.i)] as TicketDue, firstResponse: tally(r.fm, r.fl, r.fo), resolution: tally(r.rm, r.rl, r.ro) })) };
+      };
       const minutes = async (column: 'first_response_at' | 'resolved_at'): Promise<number[]> => {
         const rows = await db.selectFrom('tickets').select(['created_at', column]).where(column, '>=', from).where(column, '<', to).execute();
         return rows.map((r) => minutesBetween(fromStored(r.created_at), fromStored(r[column] as string)));
       };
-      const rated = db.selectFrom('ticket_events').select('ticket_id').where('type', '=', 'rated').where('at', '>=', from).where('at', '<', to);
-      const ratings = await db
-        .selectFrom('tickets')
-        .select((eb) => ['rating', eb.fn.countAll<number | string>().as('count')])
-        .where('id', 'in', rated)
-        .where('rating', 'is not', null)
-        .groupBy('rating')
-        .execute();
+      const ratings = async (): Promise<TicketTallies['ratings']> => {
+        const rows = await db
+          .selectFrom(db.selectFrom('ticket_events').select('ticket_id').where('type', '=', 'rated').where('at', '>=', from).where('at', '<', to).groupBy('ticket_id').as('e'))
+          .innerJoin('tickets as t', 't.id', 'e.ticket_id')
+          .select((eb) => ['t.rating', eb.fn.countAll<number | string>().as('count')])
+          .where('t.rating', 'is not', null)
+          .groupBy('t.rating')
+          .execute();
+        return rows.map((r) => ({ rating: Number(r.rating) as Rating, count: Number(r.count) }));
+      };
       // Each 不满意 with its last rating in the period, and the first action of a person after it (the follow-up).
-      const unhappy = await db
-        .selectFrom('ticket_events as e')
-        .innerJoin('tickets as t', 't.id', 'e.ticket_id')
-        .select((eb) => ['t.id', 't.number', 't.category', 't.assignee', eb.fn.max('e.at').as('rated_at')])
-        .where('e.type', '=', 'rated')
-        .where('e.at', '>=', from)
-        .where('e.at', '<', to)
-        .where('t.rating', '=', 3)
-        .groupBy(['t.id', 't.number', 't.category', 't.assignee'])
-        .execute();
-      const ratedAt = new Map(unhappy.map((u) => [u.id, u.rated_at as string]));
-      const actions = (await Promise.all(Array.from({ length: Math.ceil(unhappy.length / ID_CHUNK) }, (_, i) => db
-        .selectFrom('ticket_events')
-        .select(['ticket_id', 'actor', 'at'])
-        .where('ticket_id', 'in', unhappy.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK).map((u) => u.id))
-        .where('actor', 'not in', ['user', 'system'])
-        .orderBy('at')
-        .orderBy('id')
-        .execute()))).flat();
-      const followUp = new Map<string, { at: string; actor: string }>();
-      for (const e of actions) {
-        const after = ratedAt.get(e.ticket_id);
-        if (after !== undefined && e.at > after && !followUp.has(e.ticket_id)) followUp.set(e.ticket_id, { at: e.at, actor: e.actor });
-      }
-      return {
-        registered: registered.map((r) => ({ category: r.category, channel: r.channel, count: Number(r.count) })),
-        deadlines,
-        firstResponseMinutes: await minutes('first_response_at'),
-        resolutionMinutes: await minutes('resolved_at'),
-        ratings: ratings.map((r) => ({ rating: Number(r.rating) as Rating, count: Number(r.count) })),
-        dissatisfied: unhappy.map((u) => {
+      const dissatisfied = async (): Promise<TicketTallies['dissatisfied']> => {
+        const unhappy = await db
+          .selectFrom('ticket_events as e')
+          .innerJoin('tickets as t', 't.id', 'e.ticket_id')
+          .select((eb) => ['t.id', 't.number', 't.category', 't.assignee', eb.fn.max('e.at').as('rated_at')])
+          .where('e.type', '=', 'rated')
+          .where('e.at', '>=', from)
+          .where('e.at', '<', to)
+          .where('t.rating', '=', 3)
+          .groupBy(['t.id', 't.number', 't.category', 't.assignee'])
+          .execute();
+        const ratedAt = new Map(unhappy.map((u) => [u.id, u.rated_at as string]));
+        const actions = (await Promise.all(Array.from({ length: Math.ceil(unhappy.length / ID_CHUNK) }, (_, i) => db
+          .selectFrom('ticket_events')
+          .select(['ticket_id', 'actor', 'at'])
+          .where('ticket_id', 'in', unhappy.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK).map((u) => u.id))
+          .where('actor', 'not in', ['user', 'system'])
+          .orderBy('at')
+          .orderBy('id')
+          .execute()))).flat();
+        const followUp = new Map<string, { at: string; actor: string }>();
+        for (const e of actions) {
+          const after = ratedAt.get(e.ticket_id);
+          if (after !== undefined && e.at > after && !followUp.has(e.ticket_id)) followUp.set(e.ticket_id, { at: e.at, actor: e.actor });
+        }
+        return unhappy.map((u) => {
           const f = followUp.get(u.id);
           return { number: u.number, category: u.category, assignee: u.assignee, ratedAt: fromStored(u.rated_at as string), followUpAt: f ? fromStored(f.at) : null, followUpBy: f?.actor ?? null };
-        }),
+        });
       };
+      const [counted, firstResponseMinutes, resolutionMinutes, rated, unhappy] = await Promise.all([
+        registeredAndDeadlines(), minutes('first_response_at'), minutes('resolved_at'), ratings(), dissatisfied(),
+      ]);
+      return { ...counted, firstResponseMinutes, resolutionMinutes, ratings: rated, dissatisfied: unhappy };
     },
 
     async requesters(span, least) {

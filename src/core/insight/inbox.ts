@@ -70,41 +70,50 @@ function prefixLength(size: number): number {
 export function groupQuestions(keys: readonly KeyCount[]): QuestionGroup[] {
   const ids = new Map<string, number>();
   const frequency: number[] = [];
-  const wordsOf = keys.map((k) => Int32Array.from(new Set(k.key.split(' ')), (w) => {
-    let id = ids.get(w);
-    if (id === undefined) {
-      id = ids.size;
-      ids.set(w, id);
-      frequency.push(0);
+  const wordsOf = keys.map((k) => {
+    const words: number[] = [];
+    for (const w of k.key.split(' ')) {
+      let id = ids.get(w);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(w, id);
+        frequency.push(0);
+      }
+      if (words.includes(id)) continue;
+      words.push(id);
+      frequency[id] = (frequency[id] as number) + 1;
     }
-    frequency[id] = (frequency[id] as number) + 1;
-    return id;
-  }));
+    return words;
+  });
   for (const words of wordsOf) words.sort((a, b) => (frequency[a] as number) - (frequency[b] as number) || a - b);
   const order = keys.map((_, i) => i).sort((a, b) => {
     const x = keys[a] as KeyCount;
     const y = keys[b] as KeyCount;
     return y.count - x.count || y.lastAt.getTime() - x.lastAt.getTime() || (x.key < y.key ? -1 : 1);
   });
-  const leads: Int32Array[] = [];
+  const leads: number[][] = [];
   const members: number[][] = [];
-  const byWord = new Map<number, number[]>();
+  // The groups indexed under each word, by word id (the inner loops are plain array reads).
+  const byWord: number[][] = Array.from({ length: ids.size }, () => []);
   // seen[g] === k + 1: group g was compared with key k already; mark[w] === k + 1: key k has word w.
-  const seen: number[] = [];
+  const seen = new Int32Array(keys.length);
   const mark = new Int32Array(ids.size);
   for (const k of order) {
-    const words = wordsOf[k] as Int32Array;
-    for (const w of words) mark[w] = k + 1;
+    const words = wordsOf[k] as number[];
+    const stamp = k + 1;
+    for (const w of words) mark[w] = stamp;
     const prefix = prefixLength(words.length);
     let best = -1;
     let bestScore = SIMILARITY;
     for (let p = 0; p < prefix; p++) {
-      for (const g of byWord.get(words[p] as number) ?? []) {
-        if (seen[g] === k + 1) continue;
-        seen[g] = k + 1;
-        const lead = leads[g] as Int32Array;
+      const list = byWord[words[p] as number] as number[];
+      for (let c = 0; c < list.length; c++) {
+        const g = list[c] as number;
+        if (seen[g] === stamp) continue;
+        seen[g] = stamp;
+        const lead = leads[g] as number[];
         let shared = 0;
-        for (const w of lead) if (mark[w] === k + 1) shared++;
+        for (let i = 0; i < lead.length; i++) if (mark[lead[i] as number] === stamp) shared++;
         const score = shared / (words.length + lead.length - shared);
         if (score >= bestScore) {
           bestScore = score;
@@ -118,12 +127,7 @@ export function groupQuestions(keys: readonly KeyCount[]): QuestionGroup[] {
     }
     const g = leads.push(words) - 1;
     members.push([k]);
-    seen.push(0);
-    for (let p = 0; p < prefix; p++) {
-      const list = byWord.get(words[p] as number);
-      if (list) list.push(g);
-      else byWord.set(words[p] as number, [g]);
-    }
+    for (let p = 0; p < prefix; p++) (byWord[words[p] as number] as number[]).push(g);
   }
   return members
     .map((m) => {

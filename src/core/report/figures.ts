@@ -119,7 +119,6 @@ export interface Count {
   readonly count: number;
 }
 
-
 /** The middle value (the mean of the two middle ones for an even count); null for none. */
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
@@ -257,7 +256,7 @@ function tallyDeadline(due: Date, doneAt: Date | null): keyof DeadlineTally {
 }
 
 /** The tallies of tickets touched in the period (registered, first replied to, answered or rated in it). */
-export function tallyTickets(tickets: readonly TicketFact[], period: Period, rules: TicketRules, calendar: WorkCalendar): TicketTallies {
+function tallyTickets(tickets: readonly TicketFact[], period: Period, rules: TicketRules, calendar: WorkCalendar): TicketTallies {
   const registered = tickets.filter((t) => within(period, t.createdAt));
   const deadlines = new Map(ticketDues(period, [...new Set(registered.map((t) => t.category))], rules, calendar)
     .map((due) => [`${chinaDate(due.from)} ${due.category}`, { due, firstResponse: { met: 0, late: 0, open: 0 }, resolution: { met: 0, late: 0, open: 0 } }]));
