@@ -58,11 +58,10 @@ export default fp<ChannelsPluginOptions>(
     }
     const webhookAdapter = telegram ?? (adapters.find((a) => a instanceof TelegramAdapter) as TelegramAdapter | undefined) ?? null;
 
-    const ticketSettings = () => fastify.knowledge.tickets();
     const gateway = new Gateway({
       store: fastify.store,
       index: () => fastify.knowledge.get(),
-      tickets: ticketSettings,
+      tickets: () => fastify.knowledge.tickets(),
       office: config.office,
       metrics: fastify.metrics,
       log,
@@ -150,7 +149,7 @@ export default fp<ChannelsPluginOptions>(
     let stopRetention: () => void = () => undefined;
     fastify.addHook('onReady', async () => {
       stopMaintenance = startMaintenance(fastify.store, log);
-      stopTicketJobs = startTicketJobs(fastify.store, () => ticketSettings().rules, log);
+      stopTicketJobs = startTicketJobs(fastify.store, () => fastify.knowledge.tickets().rules, log);
       stopRetention = startRetention(fastify.store, opts.config.retention, log);
       void fastify.knowledge.loaded.then(async () => {
         if (!fastify.knowledge.ready) return;

@@ -134,10 +134,9 @@ const tickets: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addSchema(TicketSchema);
   fastify.addSchema(TicketDetailSchema);
   const agents = fastify.authorize(['agent']);
-  const settings = (): Pick<TicketSettings, 'calendar' | 'rules'> => fastify.knowledge.tickets();
 
   const context = async (now = new Date()): Promise<Context> => {
-    const s = settings();
+    const s = fastify.knowledge.tickets();
     const [accounts, recent] = await Promise.all([
       store.accounts.list(),
       store.tickets.requesterCounts(new Date(now.getTime() - s.rules.repeatRequester.days * 86_400_000)),
@@ -157,7 +156,7 @@ const tickets: FastifyPluginAsyncTypebox = async (fastify) => {
     const ticket = await store.tickets.find(id);
     if (!ticket) throw new ChunfengError('NOT_FOUND', '没有这张工单');
     const messages = send ? await send(ticket, now) : [];
-    const applied = await store.tickets.apply(ticket.id, action, actorOf(account), now, settings().rules, () => messages);
+    const applied = await store.tickets.apply(ticket.id, action, actorOf(account), now, fastify.knowledge.tickets().rules, () => messages);
     if (!applied) throw new ChunfengError('NOT_FOUND', '没有这张工单');
     if (applied.outboxIds.length > 0) fastify.dispatcher.offer(ticket.channel as Channel, applied.outboxIds);
     return detail(ticket.id);
@@ -220,7 +219,7 @@ const tickets: FastifyPluginAsyncTypebox = async (fastify) => {
     if (!who) throw new ChunfengError('NOT_FOUND', '这个聊天或提问人还没有和机器人说过话，无法接管');
     const at = new Date();
     const account = request.account!;
-    const s = settings();
+    const s = fastify.knowledge.tickets();
     const { ticket, created } = await store.tickets.open({
       channel, chatId, userId, ...who, source: 'agent', category: '政策咨询类', priority: 'normal', ...deadlines('政策咨询类', at, s.rules, s.calendar),
       actor: account.id, assignee: account.id, at,

@@ -281,8 +281,10 @@ export function insightRepository(db: Kysely<Database>, together: Together): Ins
     },
 
     async openKeysVersion() {
-      const open = await db.selectFrom('inbox_keys').select((eb) => eb.fn.sum<number | string>('count').as('questions')).where('state', '=', 'open').executeTakeFirst();
-      const decided = await db.selectFrom('inbox_decisions').select((eb) => eb.fn.countAll<number | string>().as('decisions')).executeTakeFirst();
+      const [open, decided] = await Promise.all([
+        db.selectFrom('inbox_keys').select((eb) => eb.fn.sum<number | string>('count').as('questions')).where('state', '=', 'open').executeTakeFirst(),
+        db.selectFrom('inbox_decisions').select((eb) => eb.fn.countAll<number | string>().as('decisions')).executeTakeFirst(),
+      ]);
       return `${num(open?.questions)}:${num(decided?.decisions)}`;
     },
 
